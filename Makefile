@@ -1,0 +1,88 @@
+# flowsim — the one entry point. `make help` lists the targets.
+# Copyright (C) 2026 the flowsim authors. GPL-3.0-or-later.
+
+CC      ?= cc
+BUILD   ?= build
+OPT     ?= -O2
+CFLAGS_WARN = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+              -Wmissing-prototypes -Wformat=2 -Wpointer-arith -Wundef -Wvla \
+              -Wcast-align -Wnull-dereference -Wno-format-truncation -Werror
+CFLAGS  += -std=c11 -D_GNU_SOURCE -g $(OPT) $(CFLAGS_WARN) -Isim -Ialgorithms -Itraces -MMD -MP
+LDLIBS  += -lpcap -lgsl -lgslcblas -lxxhash -ljson-c -lcrypto -lm
+
+LIB_SRC  = $(filter-out sim/main.c,$(wildcard sim/*.c)) $(wildcard algorithms/*.c) $(wildcard traces/*.c)
+TEST_SRC = $(wildcard tests/*.c)
+
+LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
+TEST_OBJ = $(TEST_SRC:%.c=$(BUILD)/%.o)
+
+.PHONY: all deps demo test test-unit test-cli test-asan help clean plots bench
+all: $(BUILD)/flowsim
+
+help:
+	@echo "make deps       install the Debian packages flowsim needs (as root)"
+	@echo "make            build build/flowsim"
+	@echo "make demo       run the default comparison on a shipped real trace (results/demo/)"
+	@echo "make test       build and run every test, then again under ASan+UBSan"
+	@echo "make clean      remove build/"
+
+# ---- dependencies: install only what is missing ---------------------------
+DEB_PKGS = build-essential pkg-config libpcap-dev libgsl-dev libxxhash-dev libjson-c-dev \
+           libssl-dev gnuplot-nox tcpdump
+deps:
+	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "make deps: missing packages:$$missing (run as root)" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+# ---- build ----------------------------------------------------------------
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libflowsim.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/flowsim: $(BUILD)/sim/main.o $(BUILD)/libflowsim.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+# The test list is generated from the TEST(name) definitions in tests/*.c.
+$(BUILD)/tests/test_list.h: $(TEST_SRC)
+	@mkdir -p $(dir $@)
+	@grep -ho '^TEST([a-z0-9_]*)' $(TEST_SRC) | sed 's/^TEST(\(.*\))/X(\1)/' > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/tests/runner.o: $(BUILD)/tests/test_list.h
+$(BUILD)/tests/runner.o: CFLAGS += -I$(BUILD)/tests
+
+$(BUILD)/run_tests: $(TEST_OBJ) $(BUILD)/libflowsim.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+# ---- tests ----------------------------------------------------------------
+# test-unit: C unit, known-answer and statistical tests; test-cli: the
+# command-line tests (tests/cli/*.sh). `make test` runs both, normal build
+# and then a build with AddressSanitizer + UndefinedBehaviorSanitizer.
+test-unit: $(BUILD)/run_tests
+	cd tests && ../$(BUILD)/run_tests
+
+test-cli: $(BUILD)/flowsim
+	FLOWSIM=$(CURDIR)/$(BUILD)/flowsim bash tests/cli/run.sh
+
+SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+test-asan:
+	$(MAKE) BUILD=build/asan OPT=-O1 CFLAGS="$(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" test-unit test-cli
+
+test: deps
+	$(MAKE) test-unit test-cli
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 $(MAKE) test-asan
+
+# ---- demo -----------------------------------------------------------------
+demo: deps $(BUILD)/flowsim
+	bash tests/../plots/demo.sh $(BUILD)/flowsim
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,141 @@
+/* flowsim — the algorithm interface.
+ *
+ * Each metering algorithm is one file in algorithms/ whose functions are all
+ * static and which exports exactly one const fs_algo table (or a few, when
+ * variants share code, as NetFlow and Sampled NetFlow do). The registry
+ * (registry.c) is the only place that lists them; the engine knows an
+ * algorithm only through this table.
+ *
+ * The table carries the parameter definitions (name, unit, default, help) from
+ * which the command-line parser, `flowsim algorithms` and the run manifest are
+ * generated, the meter operations, and the algorithm's estimators.
+ *
+ * Contract of the meter operations (all times are simulated nanoseconds, from
+ * packet timestamps; they never decrease between calls):
+ *   init     set up the state (allocated by the engine, state_size bytes,
+ *            zeroed) from parsed parameters and the environment.
+ *   packet   meter one packet (already through the observation stage). The
+ *            engine has called advance(p->ts) before, so every event due at
+ *            or before p->ts has fired. Returns the time of the meter's next
+ *            timed event (FS_NS_INF if none).
+ *   advance  fire, in time order, every event due at or before now (expiry,
+ *            bin ends, ...), stamping exported records with the event's own
+ *            time. Returns the next event time.
+ *   flush    end of trace at time `end`: export everything still held.
+ *   live     live entries now (what fs_acct_mem was last told).
+ *   pending  the earliest first-packet time among data not yet exported
+ *            (FS_NS_INF if none). The evaluation finalises an analysis bin
+ *            only once every meter's pending time is past its end, so a
+ *            meter must never later export data older than this.
+ *   destroy  free what init allocated.
+ * Records are handed to env->emit during packet/advance/flush; the memory
+ * accountant env->acct must be told every change of live entries.
+ *
+ * Estimators: estimate() turns one exported record into per-bin
+ * contributions (packets, bytes, active flows, TCP flow arrivals and, where
+ * theory gives them, variances) by calling fn once per analysis bin the record
+ * contributes to. The evaluation sums contributions per aggregate; for active
+ * flows it keeps, per (bin, key), the contribution of the record whose data
+ * in that bin starts earliest (flow_ts) — the reconstruction rule of Flow
+ * Slices §2.4.6 and NetFlow's "distinct keys in the bin".
+ */
+#ifndef FS_ALGO_H
+#define FS_ALGO_H
+
+#include <gsl/gsl_rng.h>
+#include "acct.h"
+#include "fs.h"
+#include "params.h"
+
+#define FS_ALGO_ABI 1
+
+/* Analysis bins: [origin + k*len, origin + (k+1)*len); len = FS_NS_INF
+ * means a single bin holding the whole trace. Bins are aligned to the epoch
+ * (origin 0) so that the bins of every run over a trace coincide.          */
+typedef struct fs_binning {
+    fs_ns len;
+} fs_binning;
+
+static inline int64_t fs_bin_of(const fs_binning *b, fs_ns t)
+{
+    if (b->len == FS_NS_INF)
+        return 0;
+    return t >= 0 ? t / b->len : -((-t + b->len - 1) / b->len);
+}
+static inline fs_ns fs_bin_start(const fs_binning *b, int64_t k)
+{
+    return b->len == FS_NS_INF ? INT64_MIN : k * b->len;
+}
+static inline fs_ns fs_bin_end(const fs_binning *b, int64_t k)
+{
+    return b->len == FS_NS_INF ? FS_NS_INF : (k + 1) * b->len;
+}
+
+typedef struct fs_contrib {
+    double pkts, bytes;      /* estimated packets and bytes               */
+    double var_pkts;         /* estimated variance of pkts (NAN: unknown)  */
+    double var_bytes;        /* estimated variance of bytes (NAN: unknown) */
+    double flows;            /* active-flow contribution                   */
+    fs_ns  flow_ts;          /* start of the record's data in this bin     */
+    double arrivals;         /* TCP flow arrivals, primary estimator       */
+    double arrivals_alt;     /* second arrival estimator (NAN if none)     */
+} fs_contrib;
+
+typedef void (*fs_contrib_fn)(void *ctx, int64_t bin, const fs_contrib *c);
+typedef void (*fs_emit_fn)(void *ctx, const fs_record *r);
+
+typedef struct fs_meter_env {
+    gsl_rng   *rng;          /* this pipeline-replicate's generator        */
+    double     obs_q;        /* packet inclusion probability of the
+                                observation stage's sampler (1 if none)    */
+    fs_acct   *acct;         /* memory accountant                          */
+    fs_emit_fn emit;         /* export a record                            */
+    void      *emit_ctx;
+    uint64_t   hash_seed;    /* seed for flow-table hashing                */
+} fs_meter_env;
+
+typedef struct fs_algo {
+    unsigned    abi;             /* FS_ALGO_ABI                            */
+    const char *name;            /* command-line name                      */
+    const char *summary;         /* one line                               */
+    const char *notes;           /* provenance and reconstruction choices  */
+    const fs_param_def *params;
+    size_t      nparams;
+    size_t      params_size;     /* size of the parsed parameter struct    */
+    size_t      state_size;      /* size of the meter state                */
+    /* cross-parameter checks after parsing (NULL: none) */
+    int   (*check)(const void *params, char *err, size_t errlen);
+    int   (*init)(void *st, const void *params, const fs_meter_env *env,
+                  char *err, size_t errlen);
+    fs_ns (*packet)(void *st, const fs_pkt *p);
+    fs_ns (*advance)(void *st, fs_ns now);
+    void  (*flush)(void *st, fs_ns end);
+    uint64_t (*live)(const void *st);
+    fs_ns (*pending)(const void *st);
+    void  (*destroy)(void *st);
+    void  (*estimate)(const void *params, const fs_record *r,
+                      const fs_binning *b, fs_contrib_fn fn, void *ctx);
+    /* meter-specific counters for the results (NULL: none): calls fn once
+     * per counter with a metric name and value. */
+    void  (*stats)(const void *st, void (*fn)(void *ctx, const char *name, double v),
+                   void *ctx);
+} fs_algo;
+
+/* ---- registry (registry.c) ---- */
+const fs_algo *fs_algo_find(const char *name);
+size_t fs_algo_count(void);
+const fs_algo *fs_algo_at(size_t i);
+
+/* ---- helpers shared by estimators (estimate.c) ----
+ * Spreads a record's scaled packets and bytes over the analysis bins that
+ * [first, last] overlaps, in proportion to the overlap (a record with
+ * first == last goes wholly into its bin); or puts everything into the bin
+ * of `last` or of `first`. Each bin touched gets flows = `flows` and flow_ts
+ * = the start of the record's data in that bin; arrivals go to the bin of
+ * `first` only. Variances are split like the counts they belong to.        */
+enum fs_apportion { FS_APPORTION_SPLIT, FS_APPORTION_LAST, FS_APPORTION_FIRST };
+extern const char *const fs_apportion_names[];
+void fs_apportion(const fs_record *r, const fs_binning *b, int how,
+                  const fs_contrib *whole, fs_contrib_fn fn, void *ctx);
+
+#endif

@@ -1,0 +1,56 @@
+/* flowsim — estimator helpers shared by algorithms: apportioning a record
+ * over analysis bins (algorithms.md §2.1, "binning error" options A and B).
+ * Copyright (C) 2026 the flowsim authors. GPL-3.0-or-later. */
+#include <math.h>
+#include "algo.h"
+
+const char *const fs_apportion_names[] = {"split", "last", "first", NULL};
+
+void fs_apportion(const fs_record *r, const fs_binning *b, int how,
+                  const fs_contrib *whole, fs_contrib_fn fn, void *ctx)
+{
+    int64_t k0 = fs_bin_of(b, r->first), k1 = fs_bin_of(b, r->last);
+    fs_contrib c = *whole;
+    if (k0 == k1 || how != FS_APPORTION_SPLIT) {
+        int64_t k = how == FS_APPORTION_FIRST ? k0 : k1;
+        if (k != k0 && how == FS_APPORTION_LAST) {
+            /* arrivals belong with the first packet even when the counts go
+             * to the last bin */
+            c.flow_ts = fs_bin_start(b, k);
+            fs_contrib a = {0};
+            a.var_pkts = a.var_bytes = 0;
+            a.flows = 0;
+            a.flow_ts = FS_NS_INF;
+            a.arrivals = c.arrivals;
+            a.arrivals_alt = c.arrivals_alt;
+            c.arrivals = 0;
+            c.arrivals_alt = isnan(c.arrivals_alt) ? NAN : 0;
+            fn(ctx, k0, &a);
+        } else {
+            c.flow_ts = r->first;
+        }
+        fn(ctx, k, &c);
+        return;
+    }
+    /* Proportional split of [first, last] over bins k0..k1. */
+    double span = (double)(r->last - r->first);
+    for (int64_t k = k0; k <= k1; k++) {
+        fs_ns lo = fs_bin_start(b, k), hi = fs_bin_end(b, k);
+        if (lo < r->first)
+            lo = r->first;
+        if (hi > r->last)
+            hi = r->last;
+        double f = (double)(hi - lo) / span;
+        c.pkts = whole->pkts * f;
+        c.bytes = whole->bytes * f;
+        /* Var(fX) = f^2 Var(X) */
+        c.var_pkts = whole->var_pkts * f * f;
+        c.var_bytes = whole->var_bytes * f * f;
+        c.flows = whole->flows;
+        c.flow_ts = lo;
+        c.arrivals = k == k0 ? whole->arrivals : 0;
+        c.arrivals_alt = k == k0 ? whole->arrivals_alt
+                                 : (isnan(whole->arrivals_alt) ? NAN : 0);
+        fn(ctx, k, &c);
+    }
+}

@@ -1,0 +1,449 @@
+/* flowsim — NetFlow and Sampled NetFlow (algorithms.md §2.1, §2.2, §2.6).
+ *
+ * A flow cache of a fixed number of entries. An entry is exported as one
+ * record when the flow ends by TCP FIN or RST, after the inactive timeout
+ * (no packet for `inactive`), at the active timeout (`active` after the
+ * entry was created, so long flows become several records), by emergency
+ * expiry when the cache is full, and at the end of the trace.
+ *
+ * Timers are exact: entries sit in two lists kept in time order for free —
+ * the LRU list (ordered by last packet, since packets arrive in time order)
+ * gives the next inactive expiry at its tail, the age list (ordered by
+ * creation) gives the next active expiry at its head — so the next event is
+ * the earlier of two list ends, and every expiry is stamped with its own
+ * time, not with the time of the packet that revealed it.
+ *
+ * Full cache [§2.1, S]: policy `lru` (default) exports the `emerg_batch`
+ * least-recently-updated entries when at most `emerg_low`·entries entries
+ * are free (Cisco's emergency aging); policy `refuse` meters no new flows
+ * until an entry expires, counting the refused packets and flows.
+ * Dynamic timeouts [S]: while the cache occupancy is at or above `dyn_hwm`
+ * (a fraction; 0 = off) the inactive timeout is `dyn_inactive` instead.
+ *
+ * Sampled NetFlow meters only the packets its sampler selects (no lookup
+ * for the others); its records carry q = rate (times the observation
+ * stage's rate) and are scaled by 1/q. Active flows cannot be estimated
+ * without bias after packet sampling [R FS node13]: est_flows for sampled
+ * records is the number of sampled flows (biased low). TCP arrivals use the
+ * SYN estimators of Duffield, Lund and Thorup (§2.6): M1 (primary) and M2.
+ *
+ * Copyright (C) 2026 the flowsim authors. GPL-3.0-or-later.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "algo.h"
+#include "ftab.h"
+#include "sampler.h"
+
+enum { POLICY_LRU, POLICY_REFUSE };
+static const char *const policy_names[] = {"lru", "refuse", NULL};
+
+typedef struct nf_params {
+    fs_ns    inactive, active, dyn_inactive;
+    uint64_t entries, emerg_batch;
+    double   emerg_low, dyn_hwm;
+    int      policy, finrst, apportion;
+    /* sampled-netflow only */
+    double   rate;
+    int      mode;
+    uint64_t n;
+} nf_params;
+
+#define P(f) offsetof(nf_params, f)
+#define NF_COMMON_PARAMS                                                                        \
+    {"inactive", FS_P_DURATION, P(inactive), "15s", "s",                                        \
+     "inactive timeout: an entry with no packet for this long is exported [R FS node2]", 0, 0,  \
+     NULL, FS_PF_MIN_EXCL | FS_PF_INF_OK},                                                      \
+    {"active", FS_P_DURATION, P(active), "30m", "s",                                            \
+     "active timeout: an entry this old is exported, long flows become several records "       \
+     "[R FS node2]", 0, 0, NULL, FS_PF_MIN_EXCL | FS_PF_INF_OK},                                \
+    {"entries", FS_P_COUNT, P(entries), "65536", "entries",                                     \
+     "flow cache size (Cisco: 64k entries = 4 MB on 7200/RSP7000)", 1, 4e9, NULL, 0},          \
+    {"policy", FS_P_ENUM, P(policy), "lru", "",                                                 \
+     "full cache: lru = emergency-export the least recently updated batch (Cisco aging); "     \
+     "refuse = meter no new flow until space frees [S]", 0, 0, policy_names, 0},               \
+    {"emerg_low", FS_P_REAL, P(emerg_low), "0.01", "fraction of entries",                      \
+     "policy lru: emergency expiry starts when at most this fraction of the cache is free "    \
+     "[S]", 0, 1, NULL, 0},                                                                     \
+    {"emerg_batch", FS_P_COUNT, P(emerg_batch), "30", "entries",                               \
+     "policy lru: entries exported per emergency expiry (Cisco ages 30) [R Inside Cisco IOS]", \
+     1, 0, NULL, 0},                                                                            \
+    {"dyn_hwm", FS_P_REAL, P(dyn_hwm), "0", "fraction of entries",                             \
+     "dynamic timeouts: at or above this cache occupancy the inactive timeout becomes "        \
+     "dyn_inactive; 0 = off [S]", 0, 1, NULL, 0},                                               \
+    {"dyn_inactive", FS_P_DURATION, P(dyn_inactive), "1s", "s",                                \
+     "inactive timeout used under pressure (dyn_hwm) [S]", 0, 0, NULL, FS_PF_MIN_EXCL},        \
+    {"finrst", FS_P_BOOL, P(finrst), "yes", "",                                                \
+     "export an entry when a counted packet has FIN or RST (natural expiry)", 0, 0, NULL, 0},  \
+    {"apportion", FS_P_ENUM, P(apportion), "split", "",                                        \
+     "analysis: how a record spanning several bins is attributed: split = in proportion to "   \
+     "the overlap of [first,last] with each bin; last/first = wholly to the bin of the last/"  \
+     "first packet [S, §2.1 options A/B]", 0, 0, fs_apportion_names, 0}
+
+static const fs_param_def nf_params_def[] = {NF_COMMON_PARAMS};
+
+static const char *const snf_mode_names[] = {"random", "systematic", "window", "hash", NULL};
+static const int snf_mode_map[] = {FS_SAMP_RANDOM, FS_SAMP_SYSTEMATIC, FS_SAMP_WINDOW, FS_SAMP_HASH};
+
+static const fs_param_def snf_params_def[] = {
+    NF_COMMON_PARAMS,
+    {"rate", FS_P_PROB, P(rate), "1/100", "probability",
+     "packet sampling rate q = 1/N (Cisco: N in 1..65535) [R FS node2]", 0, 0, NULL, 0},
+    {"mode", FS_P_ENUM, P(mode), "random", "",
+     "random = independent per packet (geometric skips); systematic = every N-th from a "
+     "random phase; window = n random packets per block of n/rate; hash = on invariant "
+     "header fields", 0, 0, snf_mode_names, 0},
+    {"n", FS_P_COUNT, P(n), "1", "packets",
+     "mode window: packets selected per block (block = n/rate packets)", 1, 0, NULL, 0},
+};
+#undef P
+
+typedef struct nf_ent {
+    FS_FTAB_ENTRY_HEAD;
+    uint32_t lru_prev, lru_next;   /* by last update; head = most recent */
+    uint32_t age_prev, age_next;   /* by creation; head = oldest          */
+    fs_ns    first, last;
+    uint64_t pkts, bytes;
+    double   bytes_sq;
+    uint32_t syn;
+    uint8_t  flags;
+} nf_ent;
+
+typedef struct nf_state {
+    nf_params   p;
+    fs_meter_env env;
+    fs_ftab     tab;
+    uint32_t    lru_head, lru_tail, age_head, age_tail;
+    uint64_t    low_water;          /* free entries that trigger emergency */
+    uint64_t    dyn_entries;        /* occupancy that enables dyn timeout  */
+    double      q;                  /* packet inclusion probability        */
+    int         sampled;
+    fs_sampler  samp;
+    uint64_t    refused_pkts, emergencies, sampled_pkts, seen_pkts;
+} nf_state;
+
+static nf_ent *ent(const nf_state *s, uint32_t i)
+{
+    return fs_ftab_ent(&s->tab, i);
+}
+
+/* ---- intrusive lists ---------------------------------------------------- */
+static void lru_unlink(nf_state *s, uint32_t i)
+{
+    nf_ent *e = ent(s, i);
+    if (e->lru_prev != FS_NONE) ent(s, e->lru_prev)->lru_next = e->lru_next;
+    else s->lru_head = e->lru_next;
+    if (e->lru_next != FS_NONE) ent(s, e->lru_next)->lru_prev = e->lru_prev;
+    else s->lru_tail = e->lru_prev;
+}
+static void lru_push_head(nf_state *s, uint32_t i)
+{
+    nf_ent *e = ent(s, i);
+    e->lru_prev = FS_NONE;
+    e->lru_next = s->lru_head;
+    if (s->lru_head != FS_NONE) ent(s, s->lru_head)->lru_prev = i;
+    else s->lru_tail = i;
+    s->lru_head = i;
+}
+static void age_unlink(nf_state *s, uint32_t i)
+{
+    nf_ent *e = ent(s, i);
+    if (e->age_prev != FS_NONE) ent(s, e->age_prev)->age_next = e->age_next;
+    else s->age_head = e->age_next;
+    if (e->age_next != FS_NONE) ent(s, e->age_next)->age_prev = e->age_prev;
+    else s->age_tail = e->age_prev;
+}
+static void age_push_tail(nf_state *s, uint32_t i)
+{
+    nf_ent *e = ent(s, i);
+    e->age_next = FS_NONE;
+    e->age_prev = s->age_tail;
+    if (s->age_tail != FS_NONE) ent(s, s->age_tail)->age_next = i;
+    else s->age_head = i;
+    s->age_tail = i;
+}
+
+/* ---- export --------------------------------------------------------------- */
+static void expire(nf_state *s, uint32_t i, fs_ns t, int reason)
+{
+    nf_ent *e = ent(s, i);
+    fs_record r;
+    fs_record_init(&r);
+    r.key = e->key;
+    r.first = e->first;
+    r.last = e->last;
+    r.exported = t;
+    r.pkts = e->pkts;
+    r.bytes = (double)e->bytes;
+    r.bytes_sq = e->bytes_sq;
+    r.syn_pkts = e->syn;
+    r.tcp_flags = e->flags;
+    r.reason = (uint8_t)reason;
+    r.q_pkt = s->q;
+    lru_unlink(s, i);
+    age_unlink(s, i);
+    fs_ftab_remove(&s->tab, i);
+    s->env.emit(s->env.emit_ctx, &r);
+    fs_acct_mem(s->env.acct, t, s->tab.n);
+}
+
+static fs_ns inactive_now(const nf_state *s)
+{
+    if (s->dyn_entries && s->tab.n >= s->dyn_entries)
+        return s->p.dyn_inactive;
+    return s->p.inactive;
+}
+
+static fs_ns add_sat(fs_ns a, fs_ns b)
+{
+    return b == FS_NS_INF || a > FS_NS_INF - b ? FS_NS_INF : a + b;
+}
+
+/* Time of the next timer and which list it comes from. */
+static fs_ns next_event(const nf_state *s, int *which)
+{
+    fs_ns ti = FS_NS_INF, ta = FS_NS_INF;
+    if (s->lru_tail != FS_NONE)
+        ti = add_sat(ent(s, s->lru_tail)->last, inactive_now(s));
+    if (s->age_head != FS_NONE)
+        ta = add_sat(ent(s, s->age_head)->first, s->p.active);
+    *which = ti <= ta ? 0 : 1;
+    return ti <= ta ? ti : ta;
+}
+
+static fs_ns nf_advance(void *st, fs_ns now)
+{
+    nf_state *s = st;
+    int which;
+    fs_ns t;
+    while ((t = next_event(s, &which)) <= now) {
+        if (which == 0)
+            expire(s, s->lru_tail, t, FS_REASON_INACTIVE);
+        else
+            expire(s, s->age_head, t, FS_REASON_ACTIVE);
+    }
+    return t;
+}
+
+/* Entries made overdue by a shorter (dynamic) timeout expire now. */
+static void expire_overdue(nf_state *s, fs_ns now)
+{
+    int which;
+    fs_ns t;
+    while ((t = next_event(s, &which)) <= now) {
+        uint32_t i = which == 0 ? s->lru_tail : s->age_head;
+        expire(s, i, t > now ? t : now, which == 0 ? FS_REASON_INACTIVE : FS_REASON_ACTIVE);
+    }
+}
+
+static fs_ns nf_packet(void *st, const fs_pkt *p)
+{
+    nf_state *s = st;
+    int which;
+    s->seen_pkts++;
+    if (s->sampled && !fs_sampler_take(&s->samp, p))
+        return next_event(s, &which);
+    s->sampled_pkts++;
+    uint32_t i = fs_ftab_find(&s->tab, &p->key, p->key_hash);
+    if (i == FS_NONE) {
+        uint64_t free_ents = s->p.entries - s->tab.n;
+        if (s->p.policy == POLICY_LRU && free_ents <= s->low_water && s->tab.n > 0) {
+            s->emergencies++;
+            for (uint64_t k = 0; k < s->p.emerg_batch && s->lru_tail != FS_NONE; k++)
+                expire(s, s->lru_tail, p->ts, FS_REASON_EMERGENCY);
+        }
+        if (s->tab.n >= s->p.entries) {
+            /* refuse policy (or a cache of size with no room after aging) */
+            s->refused_pkts++;
+            return next_event(s, &which);
+        }
+        i = fs_ftab_insert(&s->tab, &p->key, p->key_hash);
+        if (i == FS_NONE) {
+            s->refused_pkts++;
+            return next_event(s, &which);
+        }
+        nf_ent *e = ent(s, i);
+        e->first = p->ts;
+        lru_push_head(s, i);
+        age_push_tail(s, i);
+        fs_acct_mem(s->env.acct, p->ts, s->tab.n);
+    } else {
+        lru_unlink(s, i);
+        lru_push_head(s, i);
+    }
+    nf_ent *e = ent(s, i);
+    e->pkts++;
+    e->bytes += p->ip_len;
+    e->bytes_sq += (double)p->ip_len * (double)p->ip_len;
+    e->last = p->ts;
+    e->flags |= p->tcp_flags;
+    if (p->tcp_flags & FS_TCP_SYN)
+        e->syn++;
+    if (s->p.finrst && p->key.proto == 6 && (p->tcp_flags & (FS_TCP_FIN | FS_TCP_RST)))
+        expire(s, i, p->ts, (p->tcp_flags & FS_TCP_RST) ? FS_REASON_RST : FS_REASON_FIN);
+    if (s->dyn_entries)
+        expire_overdue(s, p->ts);
+    return next_event(s, &which);
+}
+
+static void nf_flush(void *st, fs_ns end)
+{
+    nf_state *s = st;
+    nf_advance(s, end);
+    while (s->age_head != FS_NONE)
+        expire(s, s->age_head, end, FS_REASON_FLUSH);
+}
+
+static uint64_t nf_live(const void *st)
+{
+    return ((const nf_state *)st)->tab.n;
+}
+
+static fs_ns nf_pending(const void *st)
+{
+    const nf_state *s = st;
+    return s->age_head == FS_NONE ? FS_NS_INF : ent(s, s->age_head)->first;
+}
+
+static int nf_init_common(nf_state *s, const void *params, const fs_meter_env *env,
+                          int sampled, char *err, size_t errlen)
+{
+    s->p = *(const nf_params *)params;
+    s->env = *env;
+    s->sampled = sampled;
+    s->lru_head = s->lru_tail = s->age_head = s->age_tail = FS_NONE;
+    s->low_water = (uint64_t)floor(s->p.emerg_low * (double)s->p.entries);
+    s->dyn_entries = s->p.dyn_hwm > 0 ? (uint64_t)ceil(s->p.dyn_hwm * (double)s->p.entries) : 0;
+    s->q = env->obs_q;
+    if (sampled) {
+        if (fs_sampler_init(&s->samp, snf_mode_map[s->p.mode], s->p.rate, s->p.n, env->rng,
+                            err, errlen))
+            return -1;
+        s->q *= s->p.rate;
+    }
+    /* Allocate up front only a modest part of a large cache: the table
+     * grows by doubling up to `entries`, so memory follows live flows. */
+    uint32_t initial = s->p.entries < 4096 ? (uint32_t)s->p.entries : 4096;
+    if (fs_ftab_init(&s->tab, sizeof(nf_ent), initial, (uint32_t)s->p.entries,
+                     env->hash_seed)) {
+        snprintf(err, errlen, "out of memory for a cache of %llu entries",
+                 (unsigned long long)s->p.entries);
+        return -1;
+    }
+    return 0;
+}
+
+static int nf_init(void *st, const void *params, const fs_meter_env *env, char *err, size_t n)
+{
+    return nf_init_common(st, params, env, 0, err, n);
+}
+
+static int snf_init(void *st, const void *params, const fs_meter_env *env, char *err, size_t n)
+{
+    return nf_init_common(st, params, env, 1, err, n);
+}
+
+static void nf_destroy(void *st)
+{
+    nf_state *s = st;
+    fs_ftab_free(&s->tab);
+    fs_sampler_free(&s->samp);
+}
+
+static int nf_check(const void *params, char *err, size_t errlen)
+{
+    const nf_params *p = params;
+    if (p->entries > UINT32_MAX - 1) {
+        snprintf(err, errlen, "parameter entries=%llu: more than 4294967294 entries",
+                 (unsigned long long)p->entries);
+        return -1;
+    }
+    return 0;
+}
+
+static void nf_stats(const void *st, void (*fn)(void *, const char *, double), void *ctx)
+{
+    const nf_state *s = st;
+    fn(ctx, "meter_packets_seen", (double)s->seen_pkts);
+    fn(ctx, "meter_packets_counted", (double)(s->sampled_pkts - s->refused_pkts));
+    fn(ctx, "meter_refused_packets", (double)s->refused_pkts);
+    fn(ctx, "meter_emergency_expiries", (double)s->emergencies);
+}
+
+/* Estimators [§2.2, §2.6]: packets c/q and bytes b/q (unbiased under
+ * independent sampling with inclusion probability q); variance estimates
+ * (1/q)(1/q-1)c and (1/q)(1/q-1)Σb², unbiased for (1/q-1)S and
+ * (1/q-1)Σb_i²; arrivals M1 = 1/q if the record has SYN, M2 = 1/q if SYN
+ * and a single packet, else 1 (TCP records only). */
+static void nf_estimate(const void *params, const fs_record *r, const fs_binning *b,
+                        fs_contrib_fn fn, void *ctx)
+{
+    const nf_params *p = params;
+    double inv = 1.0 / r->q_pkt, w = r->weight;
+    fs_contrib c;
+    c.pkts = (double)r->pkts * inv * w;
+    c.bytes = r->bytes * inv * w;
+    c.var_pkts = w == 1.0 ? (double)r->pkts * inv * (inv - 1.0) : NAN;
+    c.var_bytes = w == 1.0 ? r->bytes_sq * inv * (inv - 1.0) : NAN;
+    c.flows = w;
+    c.flow_ts = r->first;
+    if (r->key.proto == 6) {
+        int syn = (r->tcp_flags & FS_TCP_SYN) != 0;
+        c.arrivals = syn ? inv * w : 0.0;
+        c.arrivals_alt = (syn && r->pkts == 1 ? inv : 1.0) * w;
+    } else {
+        c.arrivals = 0;
+        c.arrivals_alt = 0;
+    }
+    fs_apportion(r, b, p->apportion, &c, fn, ctx);
+}
+
+const fs_algo fs_algo_netflow = {
+    .abi = FS_ALGO_ABI,
+    .name = "netflow",
+    .summary = "NetFlow flow cache: FIN/RST, inactive, active, emergency expiry; exact counts",
+    .notes = "Timeouts and record semantics from Kompella & Estan (IMC 2005) §2 [R]; cache "
+             "sizes and emergency aging from Inside Cisco IOS App. A [R]; policies, low-water "
+             "mark and dynamic timeouts are simulator choices [S]. Flow counts: distinct keys "
+             "per bin.",
+    .params = nf_params_def,
+    .nparams = sizeof nf_params_def / sizeof nf_params_def[0],
+    .params_size = sizeof(nf_params),
+    .state_size = sizeof(nf_state),
+    .check = nf_check,
+    .init = nf_init,
+    .packet = nf_packet,
+    .advance = nf_advance,
+    .flush = nf_flush,
+    .live = nf_live,
+    .pending = nf_pending,
+    .destroy = nf_destroy,
+    .estimate = nf_estimate,
+    .stats = nf_stats,
+};
+
+const fs_algo fs_algo_sampled_netflow = {
+    .abi = FS_ALGO_ABI,
+    .name = "sampled-netflow",
+    .summary = "NetFlow fed by a 1-in-N packet sampler; estimates scaled by N",
+    .notes = "Only sampled packets are looked up [R FS node2]; est = N x counts, variance "
+             "(N-1)S for packets and (N-1)Σb² for bytes [D]. Active flows cannot be "
+             "estimated without bias after packet sampling [R FS node13]: est_flows counts "
+             "sampled flows (biased low). TCP arrivals: SYN estimators M1 (est_tcp_arrivals) "
+             "and M2 (est_tcp_arrivals_m2) of Duffield, Lund, Thorup 2003 [R FS node14].",
+    .params = snf_params_def,
+    .nparams = sizeof snf_params_def / sizeof snf_params_def[0],
+    .params_size = sizeof(nf_params),
+    .state_size = sizeof(nf_state),
+    .check = nf_check,
+    .init = snf_init,
+    .packet = nf_packet,
+    .advance = nf_advance,
+    .flush = nf_flush,
+    .live = nf_live,
+    .pending = nf_pending,
+    .destroy = nf_destroy,
+    .estimate = nf_estimate,
+    .stats = nf_stats,
+};

@@ -1,0 +1,31 @@
+/* flowsim — the registry: the only place that lists the algorithms.
+ * Adding an algorithm = one file in algorithms/ and one line here.
+ * Copyright (C) 2026 the flowsim authors. GPL-3.0-or-later. */
+#include <string.h>
+#include "algo.h"
+
+extern const fs_algo fs_algo_netflow;
+extern const fs_algo fs_algo_sampled_netflow;
+
+static const fs_algo *const registry[] = {
+    &fs_algo_netflow,
+    &fs_algo_sampled_netflow,
+};
+
+size_t fs_algo_count(void)
+{
+    return sizeof registry / sizeof registry[0];
+}
+
+const fs_algo *fs_algo_at(size_t i)
+{
+    return i < fs_algo_count() ? registry[i] : NULL;
+}
+
+const fs_algo *fs_algo_find(const char *name)
+{
+    for (size_t i = 0; i < fs_algo_count(); i++)
+        if (!strcmp(registry[i]->name, name))
+            return registry[i];
+    return NULL;
+}

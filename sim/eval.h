@@ -1,0 +1,130 @@
+/* flowsim — evaluation: estimates from exported records against ground truth.
+ *
+ * One evaluation per pipeline-replicate. The algorithm's estimator turns each
+ * record into per-bin contributions (fs_contrib), which are summed per (bin,
+ * flow key). A bin is finalised once the meter can no longer export data for
+ * it (its pending time is past the bin's end) and the truth for it is
+ * complete; then it is compared with the truth for every aggregate and its
+ * memory is freed, so memory follows the bins still open.
+ *
+ * Aggregates: total; proto (IP protocol); flow (individual flows, grouped by
+ * size decade of true packets in the bin); dport (application: protocol and
+ * destination port, TCP/UDP/SCTP/UDP-Lite only); src_prefix and dst_prefix
+ * (/prefix4 for IPv4, /prefix6 for IPv6). Metric names and meanings are the
+ * FS_METRICS table below (`flowsim metrics` prints it).
+ *
+ * The whole-trace rows (bin "all") are sums over bins for counts; for flows
+ * and arrivals they are therefore flow-bins (a flow active in 3 bins counts
+ * 3 times) unless the bin is `inf` (one bin: distinct flows of the trace);
+ * per-flow errors are averaged over flow-bins; for dport and prefixes the
+ * errors are computed on whole-trace sums per key.
+ */
+#ifndef FS_EVAL_H
+#define FS_EVAL_H
+
+#include <stdio.h>
+#include "algo.h"
+#include "ftab.h"
+#include "truth.h"
+
+#define FS_METRICS(X) \
+    X(TRUE_BYTES, "true_bytes", "bytes (sum of IP total lengths) in the truth") \
+    X(EST_BYTES, "est_bytes", "bytes estimated from the exported records") \
+    X(REL_ERR_BYTES, "rel_err_bytes", "(est_bytes - true_bytes) / true_bytes (signed)") \
+    X(EST_BYTES_SE, "est_bytes_se", "standard error of est_bytes from the estimator's variance (nan if the algorithm gives none)") \
+    X(TRUE_PACKETS, "true_packets", "packets in the truth") \
+    X(EST_PACKETS, "est_packets", "estimated packets") \
+    X(REL_ERR_PACKETS, "rel_err_packets", "(est_packets - true_packets) / true_packets (signed)") \
+    X(EST_PACKETS_SE, "est_packets_se", "standard error of est_packets (nan if unknown)") \
+    X(TRUE_FLOWS, "true_flows", "active flows (keys with a packet in the bin; bin all: flow-bins)") \
+    X(EST_FLOWS, "est_flows", "estimated active flows (sampled NetFlow: sampled flows)") \
+    X(REL_ERR_FLOWS, "rel_err_flows", "(est_flows - true_flows) / true_flows (signed)") \
+    X(TRUE_TCP_ARRIVALS, "true_tcp_arrivals", "TCP flows with a SYN packet in the bin") \
+    X(EST_TCP_ARRIVALS, "est_tcp_arrivals", "estimated TCP arrivals, the algorithm's primary estimator (SYN-based M1)") \
+    X(REL_ERR_TCP_ARRIVALS, "rel_err_tcp_arrivals", "signed relative error of est_tcp_arrivals") \
+    X(EST_TCP_ARRIVALS_M2, "est_tcp_arrivals_m2", "second arrival estimator (M2 of Duffield-Lund-Thorup), nan if none") \
+    X(REL_ERR_TCP_ARRIVALS_M2, "rel_err_tcp_arrivals_m2", "signed relative error of est_tcp_arrivals_m2") \
+    X(TRUE_MULTI_SYN_FLOWS, "true_multi_syn_flows", "TCP flows with more than one SYN packet in the bin (break the SYN estimators' assumption)") \
+    X(EST_SPURIOUS_FLOWS, "est_spurious_flows", "keys with an estimate in a bin where they had no packet (binning error)") \
+    X(FLOWS, "flows", "aggregate flow: true flows in this size decade") \
+    X(ARE_PACKETS, "are_packets", "aggregate flow: mean of |est - true| / true packets over the decade's flows") \
+    X(ARE_BYTES, "are_bytes", "aggregate flow: mean of |est - true| / true bytes over the decade's flows") \
+    X(MISSED_FLOWS, "missed_flows", "aggregate flow: flows of the decade with no estimate at all") \
+    X(WMRE_BYTES, "wmre_bytes", "sum over keys of |est - true| bytes / sum of true bytes") \
+    X(WMRE_PACKETS, "wmre_packets", "sum over keys of |est - true| packets / sum of true packets") \
+    X(TOPK_RECALL, "topk_recall", "share of the true top-k keys by bytes found in the estimated top-k (flow, bin all: mean over bins)") \
+    X(TOPK_PRECISION, "topk_precision", "share of the estimated top-k keys by bytes that are in the true top-k") \
+    X(KEYS, "keys", "number of keys of the aggregate with true traffic")
+
+enum fs_metric {
+#define FS_X(id, name, help) FS_M_##id,
+    FS_METRICS(FS_X)
+#undef FS_X
+    FS_M__COUNT
+};
+extern const char *const fs_metric_name[FS_M__COUNT];
+extern const char *const fs_metric_help[FS_M__COUNT];
+
+enum fs_bin_rows { FS_BINROWS_NONE, FS_BINROWS_TOTAL, FS_BINROWS_ALL };
+extern const char *const fs_bin_rows_names[];
+
+typedef struct fs_eval_cfg {
+    fs_binning binning;
+    uint64_t   topk;
+    uint64_t   prefix4, prefix6;
+    int        bin_rows;
+    int64_t    bin_origin;   /* bin index printed as 0 (first bin of the trace) */
+} fs_eval_cfg;
+
+typedef struct fs_acc {
+    double t_pk, t_by, e_pk, e_by, v_pk, v_by;
+    double t_fl, e_fl, t_arr, e_arr, e_arr2, t_msyn, spurious;
+    int    v_nan, arr2_nan;
+} fs_acc;
+
+enum { FS_NDEC = 6 };
+typedef struct fs_flowacc {
+    double n, are_pk, are_by, missed;
+} fs_flowacc;
+
+typedef struct fs_ebin fs_ebin;
+
+typedef struct fs_eval {
+    fs_eval_cfg cfg;
+    fs_truth   *truth;
+    uint64_t    seed;
+    int64_t     released_below;
+    int64_t     final_below;
+    fs_ebin    *head;
+    uint64_t    late;
+    uint64_t    nbins;
+    /* whole trace */
+    fs_acc      all_total, all_proto[256];
+    uint8_t     proto_seen[256];
+    fs_flowacc  all_flow[FS_NDEC];
+    double      flow_topk_recall, flow_topk_precision, flow_topk_bins;
+    fs_ftab     all_agg[3];
+    fs_ftab     bin_agg[3];   /* scratch, reused per bin */
+    /* output */
+    FILE       *out;
+    char       *prefix;       /* "pipeline,algorithm,params,replicate,seed" */
+} fs_eval;
+
+int  fs_eval_init(fs_eval *ev, const fs_eval_cfg *cfg, fs_truth *truth, uint64_t seed,
+                  FILE *out, const char *row_prefix);
+void fs_eval_free(fs_eval *ev);
+/* fs_contrib_fn: contribution of a record to bin `bin` for the record's key.
+ * The key comes through fs_eval_set_key before the estimator is called. */
+void fs_eval_record(fs_eval *ev, const fs_algo *algo, const void *params, const fs_record *r);
+/* Finalise every bin ending at or before `safe` (no more data can reach it). */
+void fs_eval_finalize_upto(fs_eval *ev, fs_ns safe);
+/* End of run: finalise every bin ending at or before `limit` (FS_NS_INF:
+ * every bin), drop the rest, and write the whole-trace rows. A run cut short
+ * by a read error passes the start of the bin it stopped in, so that no bin
+ * is compared with a truth it saw only part of. */
+void fs_eval_finish(fs_eval *ev, fs_ns limit);
+/* Writes one whole-trace row (used by the engine for resources and counters). */
+void fs_eval_row(fs_eval *ev, const char *bin, const char *agg, const char *key,
+                 const char *metric, double v);
+
+#endif

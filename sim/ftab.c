@@ -1,0 +1,205 @@
+/* flowsim — flow table (see ftab.h). Copyright (C) 2026 the flowsim authors.
+ * GPL-3.0-or-later. */
+#include "ftab.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#define LIVE_MARK UINT32_C(0xFFFFFFFE)
+#define LINK_OFF  sizeof(fs_key)
+
+uint64_t fs_key_hash(const fs_key *k, uint64_t seed)
+{
+    return XXH3_64bits_withSeed(k, sizeof *k, seed);
+}
+
+static uint32_t get_link(const fs_ftab *t, uint32_t idx)
+{
+    uint32_t v;
+    memcpy(&v, t->ents + (size_t)idx * t->esz + LINK_OFF, sizeof v);
+    return v;
+}
+
+static void set_link(fs_ftab *t, uint32_t idx, uint32_t v)
+{
+    memcpy(t->ents + (size_t)idx * t->esz + LINK_OFF, &v, sizeof v);
+}
+
+static uint32_t slots_for(uint32_t entries)
+{
+    uint32_t s = 16;
+    while (s < 2u * entries && s < (1u << 31))
+        s <<= 1;
+    return s;
+}
+
+int fs_ftab_init(fs_ftab *t, size_t esz, uint32_t initial, uint32_t limit, uint64_t seed)
+{
+    memset(t, 0, sizeof *t);
+    if (esz < sizeof(fs_key) + 4)
+        return -1;
+    t->esz = esz;
+    t->limit = limit;
+    t->seed = seed;
+    t->free_head = FS_NONE;
+    if (initial < 8)
+        initial = 8;
+    if (limit && initial > limit)
+        initial = limit;
+    uint32_t ns = slots_for(initial);
+    t->slots = calloc(ns, sizeof *t->slots);
+    t->ents = malloc((size_t)initial * esz);
+    if (!t->slots || !t->ents) {
+        fs_ftab_free(t);
+        return -1;
+    }
+    t->mask = ns - 1;
+    t->cap = initial;
+    return 0;
+}
+
+void fs_ftab_free(fs_ftab *t)
+{
+    free(t->slots);
+    free(t->ents);
+    t->slots = NULL;
+    t->ents = NULL;
+    t->cap = t->n = t->hwm = 0;
+}
+
+void fs_ftab_clear(fs_ftab *t)
+{
+    memset(t->slots, 0, ((size_t)t->mask + 1) * sizeof *t->slots);
+    t->n = t->hwm = 0;
+    t->free_head = FS_NONE;
+}
+
+int fs_ftab_live(const fs_ftab *t, uint32_t idx)
+{
+    return idx < t->hwm && get_link(t, idx) == LIVE_MARK;
+}
+
+size_t fs_ftab_mem_bytes(const fs_ftab *t)
+{
+    return ((size_t)t->mask + 1) * sizeof *t->slots + (size_t)t->cap * t->esz;
+}
+
+uint32_t fs_ftab_find(const fs_ftab *t, const fs_key *k, uint64_t h)
+{
+    uint32_t tag = (uint32_t)(h >> 32);
+    for (uint32_t i = (uint32_t)h & t->mask;; i = (i + 1) & t->mask) {
+        uint64_t s = t->slots[i];
+        if (!s)
+            return FS_NONE;
+        if ((uint32_t)(s >> 32) == tag) {
+            uint32_t idx = (uint32_t)s - 1;
+            if (fs_key_eq((const fs_key *)fs_ftab_ent(t, idx), k))
+                return idx;
+        }
+    }
+}
+
+/* Doubles the slot array and reinserts every live entry. */
+static int grow_slots(fs_ftab *t)
+{
+    uint32_t ns = (t->mask + 1) * 2;
+    uint64_t *s = calloc(ns, sizeof *s);
+    if (!s)
+        return -1;
+    for (uint32_t i = 0; i <= t->mask; i++) {
+        uint64_t v = t->slots[i];
+        if (!v)
+            continue;
+        const fs_key *k = fs_ftab_ent(t, (uint32_t)v - 1);
+        uint32_t j = (uint32_t)fs_key_hash(k, t->seed) & (ns - 1);
+        while (s[j])
+            j = (j + 1) & (ns - 1);
+        s[j] = v;
+    }
+    free(t->slots);
+    t->slots = s;
+    t->mask = ns - 1;
+    return 0;
+}
+
+uint32_t fs_ftab_insert(fs_ftab *t, const fs_key *k, uint64_t h)
+{
+    uint32_t idx;
+    if (t->free_head != FS_NONE) {
+        idx = t->free_head;
+        t->free_head = get_link(t, idx);
+    } else {
+        if (t->limit && t->hwm >= t->limit)
+            return FS_NONE;
+        if (t->hwm == t->cap) {
+            uint64_t nc = (uint64_t)t->cap * 2;
+            if (t->limit && nc > t->limit)
+                nc = t->limit;
+            if (nc > UINT32_MAX - 1)
+                return FS_NONE;
+            char *e = realloc(t->ents, (size_t)nc * t->esz);
+            if (!e)
+                return FS_NONE;
+            t->ents = e;
+            t->cap = (uint32_t)nc;
+        }
+        idx = t->hwm++;
+    }
+    if ((uint64_t)(t->n + 1) * 2 > (uint64_t)t->mask + 1 && grow_slots(t)) {
+        /* undo: put the index back on the free list */
+        set_link(t, idx, t->free_head);
+        t->free_head = idx;
+        return FS_NONE;
+    }
+    char *e = fs_ftab_ent(t, idx);
+    memset(e, 0, t->esz);
+    memcpy(e, k, sizeof *k);
+    set_link(t, idx, LIVE_MARK);
+    uint32_t i = (uint32_t)h & t->mask;
+    while (t->slots[i])
+        i = (i + 1) & t->mask;
+    t->slots[i] = ((uint64_t)(uint32_t)(h >> 32) << 32) | ((uint64_t)idx + 1);
+    t->n++;
+    return idx;
+}
+
+uint32_t fs_ftab_upsert(fs_ftab *t, const fs_key *k, uint64_t h, int *created)
+{
+    uint32_t idx = fs_ftab_find(t, k, h);
+    *created = 0;
+    if (idx != FS_NONE)
+        return idx;
+    idx = fs_ftab_insert(t, k, h);
+    *created = idx != FS_NONE;
+    return idx;
+}
+
+void fs_ftab_remove(fs_ftab *t, uint32_t idx)
+{
+    const fs_key *k = fs_ftab_ent(t, idx);
+    uint64_t h = fs_key_hash(k, t->seed);
+    uint32_t i = (uint32_t)h & t->mask;
+    while ((uint32_t)t->slots[i] != idx + 1)
+        i = (i + 1) & t->mask;
+    /* backward-shift deletion: move later members of the probe run into
+     * the hole when their home slot is at or before it. */
+    uint32_t j = i;
+    for (;;) {
+        j = (j + 1) & t->mask;
+        uint64_t v = t->slots[j];
+        if (!v)
+            break;
+        const fs_key *kj = fs_ftab_ent(t, (uint32_t)v - 1);
+        uint32_t home = (uint32_t)fs_key_hash(kj, t->seed) & t->mask;
+        /* can v move to i? yes if home is cyclically outside (i, j] */
+        if (((j - home) & t->mask) >= ((j - i) & t->mask)) {
+            t->slots[i] = v;
+            i = j;
+        }
+    }
+    t->slots[i] = 0;
+    set_link(t, idx, t->free_head);
+    t->free_head = idx;
+    t->n--;
+}

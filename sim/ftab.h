@@ -1,0 +1,66 @@
+/* flowsim — flow table: an open-addressing hash map from fs_key to a
+ * fixed-size entry, the one structure every meter, the ground truth and the
+ * evaluation use.
+ *
+ * Entries live in one array and keep their index for their whole life, so
+ * meters can link them into lists by index. Every entry begins with its
+ * fs_key. Slots are linear-probed (index + 32-bit hash tag per slot, 8
+ * bytes) and deletion shifts back, so there are no tombstones and lookups
+ * stay short at any load. The slot array is sized at twice the entry
+ * capacity or more (load <= 0.5).
+ *
+ * A table made with a capacity limit never grows beyond it (a meter's cache
+ * of N entries); one made with limit 0 grows by doubling.
+ */
+#ifndef FS_FTAB_H
+#define FS_FTAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "fs.h"
+
+#define FS_NONE UINT32_MAX
+
+typedef struct fs_ftab {
+    uint64_t *slots;     /* (hash32 << 32) | (index + 1); 0 = empty         */
+    uint32_t  mask;      /* slots - 1                                       */
+    char     *ents;      /* entry array                                     */
+    size_t    esz;       /* entry size (bytes), key at offset 0             */
+    uint32_t  cap;       /* entries allocated                               */
+    uint32_t  limit;     /* maximum entries, 0 = unlimited                  */
+    uint32_t  n;         /* live entries                                    */
+    uint32_t  hwm;       /* entries ever used (indices below are valid)     */
+    uint32_t  free_head; /* free list through the first 4 bytes after key   */
+    uint64_t  seed;      /* hash seed                                       */
+} fs_ftab;
+
+/* Every entry struct begins with these two fields, the second reserved for
+ * the table (free-list link or live mark):                                 */
+#define FS_FTAB_ENTRY_HEAD fs_key key; uint32_t ftab_link
+
+/* esz >= sizeof(fs_key) + 4. initial: entries to allocate up front. */
+int   fs_ftab_init(fs_ftab *t, size_t esz, uint32_t initial, uint32_t limit, uint64_t seed);
+void  fs_ftab_free(fs_ftab *t);
+/* Removes every entry (keeps the memory). */
+void  fs_ftab_clear(fs_ftab *t);
+uint64_t fs_key_hash(const fs_key *k, uint64_t seed);
+/* Index of the entry with this key, or FS_NONE. h = fs_key_hash(k, seed). */
+uint32_t fs_ftab_find(const fs_ftab *t, const fs_key *k, uint64_t h);
+/* Inserts a new entry (the key must be absent); returns its index, with the
+ * entry zeroed except for the key, or FS_NONE when the limit is reached or
+ * memory runs out. */
+uint32_t fs_ftab_insert(fs_ftab *t, const fs_key *k, uint64_t h);
+/* Finds or inserts; *created tells which. FS_NONE only when full. */
+uint32_t fs_ftab_upsert(fs_ftab *t, const fs_key *k, uint64_t h, int *created);
+void  fs_ftab_remove(fs_ftab *t, uint32_t idx);
+
+static inline void *fs_ftab_ent(const fs_ftab *t, uint32_t idx)
+{
+    return t->ents + (size_t)idx * t->esz;
+}
+/* Iteration: for (i = 0; i < t->hwm; i++) if (fs_ftab_live(t, i)) ... */
+int   fs_ftab_live(const fs_ftab *t, uint32_t idx);
+/* Bytes of memory this table holds (slots + entries). */
+size_t fs_ftab_mem_bytes(const fs_ftab *t);
+
+#endif

@@ -1,0 +1,84 @@
+/* flowsim — ground truth: exact per-flow counts per analysis bin.
+ *
+ * One truth object per (trace, flow-key configuration, bin length), shared by
+ * every pipeline that uses that key. It is streamed: a bin's table is built
+ * while the trace passes through the bin and freed as soon as every pipeline
+ * has evaluated the bin, so memory follows the flows active in the bins still
+ * open, not the trace length.
+ *
+ * Per (bin, key): packets, bytes (IP total length) and SYN packets. A flow is
+ * active in a bin if it has a packet in it; a TCP flow arrives in a bin if
+ * one of its packets in the bin carries SYN (algorithms.md §1.4, counted once
+ * per bin; flows with more than one SYN packet in the bin, which break the
+ * SYN estimators' assumption, are counted apart).
+ *
+ * With a cache directory, the finished bins are also written to a cache file
+ * keyed by the traces' SHA-256, the key configuration and the bin length;
+ * a later run over the same traces reads the bins from the file instead of
+ * computing them (see truth.c for the format and how the key is found).
+ */
+#ifndef FS_TRUTH_H
+#define FS_TRUTH_H
+
+#include <stdio.h>
+#include "algo.h"
+#include "ftab.h"
+
+typedef struct fs_truth_ent {
+    FS_FTAB_ENTRY_HEAD;
+    uint64_t pkts, bytes;
+    uint32_t syn;
+    uint32_t seen;      /* evaluation scratch flag */
+} fs_truth_ent;
+
+typedef struct fs_tbin {
+    int64_t bin;
+    fs_ftab tab;
+    int     refs;          /* evaluations that still need this bin */
+    struct fs_tbin *next;
+} fs_tbin;
+
+typedef struct fs_truth {
+    int        keycfg;     /* key configuration index (engine's)      */
+    fs_binning binning;
+    uint64_t   seed;
+    int        users;      /* evaluations sharing this truth          */
+    fs_tbin   *head, *tail;
+    int64_t    complete_below; /* bins < this are complete             */
+    uint64_t   pkts, bytes;    /* whole-trace totals                   */
+    /* cache */
+    FILE      *cache_in;       /* reading bins from a cache file        */
+    FILE      *cache_out;      /* writing bins to a temporary file      */
+    char      *cache_path, *cache_tmp;
+    int        cache_error;
+    int64_t    cache_next_bin; /* next bin to be read from cache_in      */
+    int        cache_eof;
+} fs_truth;
+
+int  fs_truth_init(fs_truth *t, int keycfg, const fs_binning *b, uint64_t seed);
+void fs_truth_free(fs_truth *t);
+/* Counts one packet (key and key_hash already under this key config). */
+void fs_truth_packet(fs_truth *t, const fs_pkt *p);
+/* The trace clock reached `now`: bins ending at or before it are complete. */
+void fs_truth_advance(fs_truth *t, fs_ns now);
+/* End of trace: every bin is complete. */
+void fs_truth_finish(fs_truth *t);
+/* Complete table of bin k, or NULL if the trace had no packet in it. */
+fs_tbin *fs_truth_bin(fs_truth *t, int64_t k);
+/* Smallest bin index >= k that has a table, or INT64_MAX. */
+int64_t fs_truth_next_bin(fs_truth *t, int64_t k);
+/* An evaluation is done with every bin < k. */
+void fs_truth_release_below(fs_truth *t, int64_t k, int64_t *released_below);
+
+/* ---- disk cache ---- */
+/* Opens the cache for this truth: if `path` exists and is valid, bins are
+ * read from it (returns 1: the caller must not call fs_truth_packet);
+ * otherwise bins are written to path.tmp and renamed by fs_truth_finish
+ * (returns 0). -1 on error (message in err). */
+int  fs_truth_cache_open(fs_truth *t, const char *path, char *err, size_t errlen);
+/* When reading from the cache: the trace clock reached now. */
+int  fs_truth_cache_read_until(fs_truth *t, fs_ns now, char *err, size_t errlen);
+/* Abandon a cache being written (the run failed). */
+void fs_truth_cache_abort(fs_truth *t);
+
+#endif
