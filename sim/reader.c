@@ -1,0 +1,840 @@
+/* flowsim — trace reader: pcap/pcapng files through libpcap, decoded into
+ * fs_pkt, several files merged in timestamp order.
+ * Copyright (C) 2026 the flowsim authors. GPL-3.0-or-later.
+ *
+ * Rules this file implements (they decide what a "flow" is downstream):
+ *
+ * Fragments. A first fragment (IPv4 offset 0 with MF set, or an IPv6
+ * fragment header with offset 0 and M set) still carries the transport
+ * header, so it keeps its ports and gets frag = FS_FRAG_FIRST. A non-first
+ * fragment carries no transport header: its ports are 0 and it gets
+ * frag = FS_FRAG_LATER and status FRAGMENT, so non-first fragments form their
+ * own flow per (src, dst, proto, tos, vlan), for IPv4 and IPv6 alike — the
+ * reader does no reassembly, as a router's flow cache does none. For an IPv6
+ * non-first fragment the protocol is the fragment header's next-header value.
+ * An IPv6 "atomic" fragment (offset 0, M clear, RFC 6946) is not a fragment.
+ *
+ * Timestamps. Within one file, a frame whose timestamp is earlier than the
+ * previous frame's (of any kind, decoded or not) is clamped to the previous
+ * frame's timestamp and counted as ts_backwards; the frame is still used.
+ * Files are merged by the (clamped) timestamp; on ties the lower file index
+ * goes first, so the order is deterministic.
+ *
+ * Lengths. ip_len is the IP total length from the header (IPv6: 40 + payload
+ * length; an IPv6 jumbogram, payload length 0, therefore counts as 40 bytes —
+ * jumbo payload options are not parsed), never the captured length, so
+ * truncated captures (snaplen 64/96) still count the bytes the packet had.
+ * When the capture, or the IP datagram itself, ends before the ports or the
+ * TCP flags, the missing fields are 0 and the status is TRUNC_L4 (the packet
+ * is still made). Ports that were captured are kept even when the TCP flags
+ * byte was not (IPv6 TCP in a snaplen-64 Ethernet capture), so such packets
+ * stay in their 5-tuple flow.
+ *
+ * Reading. Each file is opened with a stdio stream made by fopencookie over
+ * the real file; the cookie's read function feeds every byte libpcap reads
+ * through SHA-256, so the file's digest costs no second pass. One decoded
+ * frame per file is kept pending (libpcap's buffer stays valid until the next
+ * read on the same handle), and a binary min-heap over the pending frames
+ * does the k-way merge.
+ */
+#include "reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <pcap/pcap.h>
+
+/* ---- constants from the formats ------------------------------------------ */
+
+/* Ethertypes the decoder dispatches on. */
+#define ETH_IPV4     0x0800
+#define ETH_IPV6     0x86dd
+#define ETH_8021Q    0x8100  /* IEEE 802.1Q customer VLAN tag */
+#define ETH_8021AD   0x88a8  /* IEEE 802.1ad service (outer QinQ) tag */
+#define ETH_QINQ_OLD 0x9100  /* pre-standard QinQ tag some switches still send */
+#define VLAN_ID_MASK 0x0fff  /* the 12 VLAN id bits of a tag's TCI */
+
+#define ETH_HDR_LEN   14     /* dst MAC, src MAC, ethertype */
+#define ETH_TYPE_OFF  12
+#define VLAN_TAG_LEN  4      /* TCI + inner ethertype */
+#define SLL_HDR_LEN   16     /* Linux cooked v1: protocol in the last 2 bytes */
+#define SLL_TYPE_OFF  14
+#define SLL2_HDR_LEN  20     /* Linux cooked v2: protocol in the first 2 bytes */
+#define SLL2_TYPE_OFF 0
+#define NULL_HDR_LEN  4      /* BSD loopback: 4-byte address family */
+
+/* Address families in BSD loopback headers. AF_INET is 2 everywhere; AF_INET6
+ * differs per BSD, and the capture may come from any of them.            */
+#define BSD_AF_INET         2
+#define BSD_AF_INET6_NETBSD 24   /* NetBSD, OpenBSD, BSD/OS */
+#define BSD_AF_INET6_FREEBSD 28  /* FreeBSD, DragonFly BSD */
+#define BSD_AF_INET6_DARWIN 30   /* macOS, iOS */
+
+/* pcap's LINKTYPE_RAW; libpcap maps it to DLT_RAW when it opens a file, but
+ * fs_decode accepts the on-disk value too for callers that pass it.      */
+#define LINKTYPE_RAW_VALUE 101
+
+#define IPV4_MIN_HDR   20
+#define IPV4_MF        0x2000  /* more-fragments flag in the flags/offset word */
+#define IPV4_OFF_MASK  0x1fff  /* fragment offset (8-byte units) */
+#define IPV6_HDR_LEN   40
+#define IPV6_FRAG_LEN  8
+#define IPV6_FRAG_M    0x0001  /* M (more fragments) flag of the fragment header */
+
+/* IP protocol numbers (IANA). */
+#define P_HOPOPTS  0
+#define P_ICMP     1
+#define P_TCP      6
+#define P_UDP      17
+#define P_ROUTING  43
+#define P_FRAGMENT 44
+#define P_ESP      50
+#define P_AH       51
+#define P_ICMPV6   58
+#define P_NONEXT   59
+#define P_DSTOPTS  60
+#define P_SCTP     132
+#define P_UDPLITE  136
+
+#define PORTS_LEN     4   /* source + destination port */
+#define ICMP_TC_LEN   2   /* ICMP type + code */
+#define TCP_FLAGS_OFF 13  /* flags byte within the TCP header */
+
+/* The decoder looks at most this far into a frame, so every header offset
+ * fits the 16-bit l3_end/ports_end/flags_end fields with room for the TCP
+ * flags (14 bytes past the transport header start) and never wraps.      */
+#define DEC_MAX_HDR (UINT16_MAX - 16)
+
+/* Magic numbers of the capture formats, as the first 4 bytes read big-endian. */
+#define MAGIC_PCAP_US     0xa1b2c3d4u
+#define MAGIC_PCAP_US_SW  0xd4c3b2a1u
+#define MAGIC_PCAP_NS     0xa1b23c4du
+#define MAGIC_PCAP_NS_SW  0x4d3cb2a1u
+#define MAGIC_PCAP_KUZ    0xa1b2cd34u  /* Kuznetzov's modified pcap */
+#define MAGIC_PCAP_KUZ_SW 0x34cdb2a1u
+#define MAGIC_PCAPNG_SHB  0x0a0d0d0au  /* block type of the section header */
+#define PCAP_GLOBAL_HDR_LEN 24
+#define PCAPNG_MIN_SHB_LEN  28         /* SHB with no options */
+
+/* A 64 KiB stdio buffer makes one read(2) (and one digest update) per 64 KiB
+ * instead of glibc's default 8 KiB for cookie streams, which have no st_blksize. */
+#define READ_BUF_SIZE (64 * 1024)
+
+/* ---- small helpers ---------------------------------------------------------- */
+
+static inline uint16_t be16(const uint8_t *p)
+{
+    return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+static inline uint32_t be32(const uint8_t *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+static inline uint32_t le32(const uint8_t *p)
+{
+    return ((uint32_t)p[3] << 24) | ((uint32_t)p[2] << 16) | ((uint32_t)p[1] << 8) | p[0];
+}
+
+__attribute__((format(printf, 3, 4)))
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    /* Messages are one line: libpcap's texts normally are, but be sure. */
+    for (char *c = err; *c; c++)
+        if (*c == '\n' || *c == '\r')
+            *c = ' ';
+}
+
+/* ---- decoder ------------------------------------------------------------------ */
+
+/* Transport header at p. lim is where the usable bytes end: the capture or
+ * the IP datagram, whichever ends first (so Ethernet padding after a short
+ * datagram is never read as ports). */
+static int decode_l4(const uint8_t *d, uint32_t lim, uint32_t p, fs_pkt *pkt)
+{
+    switch (pkt->key.proto) {
+    case P_TCP:
+        pkt->ports_end = (uint16_t)(p + PORTS_LEN);
+        pkt->flags_end = (uint16_t)(p + TCP_FLAGS_OFF + 1);
+        if (lim < p + PORTS_LEN)
+            return FS_DEC_TRUNC_L4;
+        pkt->key.sport = be16(d + p);
+        pkt->key.dport = be16(d + p + 2);
+        if (lim < p + TCP_FLAGS_OFF + 1)
+            return FS_DEC_TRUNC_L4;
+        pkt->tcp_flags = d[p + TCP_FLAGS_OFF];
+        return FS_DEC_OK;
+    case P_UDP:
+    case P_SCTP:
+    case P_UDPLITE:
+        pkt->ports_end = (uint16_t)(p + PORTS_LEN);
+        if (lim < p + PORTS_LEN)
+            return FS_DEC_TRUNC_L4;
+        pkt->key.sport = be16(d + p);
+        pkt->key.dport = be16(d + p + 2);
+        return FS_DEC_OK;
+    case P_ICMP:
+    case P_ICMPV6:
+        /* NetFlow convention: type*256 + code in the destination port. */
+        pkt->ports_end = (uint16_t)(p + ICMP_TC_LEN);
+        if (lim < p + ICMP_TC_LEN)
+            return FS_DEC_TRUNC_L4;
+        pkt->key.dport = be16(d + p);
+        return FS_DEC_OK;
+    default:
+        return FS_DEC_OK;  /* no ports: ESP, GRE, no-next-header, ... */
+    }
+}
+
+static int decode_ipv4(const uint8_t *d, uint32_t cap, uint32_t off, fs_pkt *pkt)
+{
+    if (cap < off + IPV4_MIN_HDR)
+        return FS_DEC_TRUNC_IP;
+    const uint8_t *ip = d + off;
+    uint32_t hl = (uint32_t)(ip[0] & 0x0f) * 4u;  /* IHL counts 32-bit words */
+    uint32_t tot = be16(ip + 2);
+    if (hl < IPV4_MIN_HDR || tot < hl)
+        return FS_DEC_BAD_HEADER;
+    if (cap < off + hl)
+        return FS_DEC_TRUNC_IP;  /* options cut by the snaplen */
+
+    pkt->key.tos = ip[1];
+    pkt->key.proto = ip[9];
+    /* IPv4-mapped IPv6 address ::ffff:a.b.c.d: bytes 10 and 11 are 0xff. */
+    pkt->key.src[10] = pkt->key.src[11] = 0xff;
+    pkt->key.dst[10] = pkt->key.dst[11] = 0xff;
+    memcpy(pkt->key.src + 12, ip + 12, 4);
+    memcpy(pkt->key.dst + 12, ip + 16, 4);
+    pkt->ip_id = be16(ip + 4);
+    pkt->ip_len = tot;
+    pkt->l3_end = (uint16_t)(off + hl);
+
+    uint16_t fo = be16(ip + 6);
+    if (fo & IPV4_OFF_MASK) {
+        pkt->frag = FS_FRAG_LATER;
+        return FS_DEC_FRAGMENT;
+    }
+    if (fo & IPV4_MF)
+        pkt->frag = FS_FRAG_FIRST;
+    uint32_t lim = off + tot < cap ? off + tot : cap;
+    return decode_l4(d, lim, off + hl, pkt);
+}
+
+static int decode_ipv6(const uint8_t *d, uint32_t cap, uint32_t off, fs_pkt *pkt)
+{
+    if (cap < off + IPV6_HDR_LEN)
+        return FS_DEC_TRUNC_IP;
+    const uint8_t *ip = d + off;
+    uint32_t plen = be16(ip + 4);
+
+    pkt->key.flags = FS_KEY_V6;
+    pkt->key.tos = (uint8_t)(be16(ip) >> 4);  /* traffic class: bits 4..11 */
+    memcpy(pkt->key.src, ip + 8, 16);
+    memcpy(pkt->key.dst, ip + 24, 16);
+    pkt->ip_len = IPV6_HDR_LEN + plen;
+
+    /* Walk the extension headers. Every step advances p by at least 8 bytes
+     * and is checked against cap, so the loop ends. */
+    uint8_t nh = ip[6];
+    uint32_t p = off + IPV6_HDR_LEN;
+    for (;;) {
+        uint32_t len;
+        if (nh == P_HOPOPTS || nh == P_ROUTING || nh == P_DSTOPTS) {
+            if (cap < p + 2)
+                return FS_DEC_TRUNC_IP;
+            len = ((uint32_t)d[p + 1] + 1) * 8;  /* length in 8-byte units, not counting the first */
+        } else if (nh == P_AH) {
+            if (cap < p + 2)
+                return FS_DEC_TRUNC_IP;
+            len = ((uint32_t)d[p + 1] + 2) * 4;  /* AH: 4-byte units minus 2 (RFC 4302) */
+        } else if (nh == P_FRAGMENT) {
+            if (cap < p + IPV6_FRAG_LEN)
+                return FS_DEC_TRUNC_IP;
+            uint16_t fo = be16(d + p + 2);
+            nh = d[p];
+            p += IPV6_FRAG_LEN;
+            if (fo >> 3) {  /* offset in the upper 13 bits */
+                pkt->key.proto = nh;
+                pkt->l3_end = (uint16_t)p;
+                pkt->frag = FS_FRAG_LATER;
+                return FS_DEC_FRAGMENT;
+            }
+            if (fo & IPV6_FRAG_M)
+                pkt->frag = FS_FRAG_FIRST;
+            continue;
+        } else {
+            break;  /* upper layer, or ESP / no-next-header: stop here */
+        }
+        if (cap < p + len)
+            return FS_DEC_TRUNC_IP;
+        nh = d[p];
+        p += len;
+    }
+    pkt->key.proto = nh;
+    pkt->l3_end = (uint16_t)p;
+    /* Payload length 0 (jumbogram) gives no datagram end: use the capture. */
+    uint32_t lim = cap;
+    if (plen && off + IPV6_HDR_LEN + plen < cap)
+        lim = off + IPV6_HDR_LEN + plen;
+    return decode_l4(d, lim, p, pkt);
+}
+
+/* IP at off; want is 4 or 6 when the link layer said which, 0 when the
+ * version nibble decides (raw IP). */
+static int decode_ip(const uint8_t *d, uint32_t cap, uint32_t off, int want, fs_pkt *pkt)
+{
+    if (cap <= off)
+        return FS_DEC_TRUNC_IP;
+    int v = d[off] >> 4;
+    if (want ? v != want : (v != 4 && v != 6))
+        return FS_DEC_BAD_VERSION;
+    return v == 4 ? decode_ipv4(d, cap, off, pkt) : decode_ipv6(d, cap, off, pkt);
+}
+
+/* Ethertype at type_off, payload (or the first VLAN tag's TCI) at off. The
+ * same tag loop serves Ethernet and both Linux cooked headers, because
+ * libpcap re-inserts stripped VLAN tags after the cooked header too. */
+static int decode_ethertype(const uint8_t *d, uint32_t cap, uint32_t type_off,
+                            uint32_t off, fs_pkt *pkt)
+{
+    if (cap < off)
+        return FS_DEC_TRUNC_LINK;
+    uint16_t type = be16(d + type_off);
+    int tagged = 0;
+    while (type == ETH_8021Q || type == ETH_8021AD || type == ETH_QINQ_OLD) {
+        if (cap < off + VLAN_TAG_LEN)
+            return FS_DEC_TRUNC_LINK;
+        if (!tagged) {  /* the key carries the outer VLAN only */
+            pkt->key.vlan = be16(d + off) & VLAN_ID_MASK;
+            tagged = 1;
+        }
+        type = be16(d + off + 2);
+        off += VLAN_TAG_LEN;
+    }
+    if (type == ETH_IPV4)
+        return decode_ip(d, cap, off, 4, pkt);
+    if (type == ETH_IPV6)
+        return decode_ip(d, cap, off, 6, pkt);
+    return FS_DEC_NOT_IP;
+}
+
+static int bsd_af_version(uint32_t af)
+{
+    if (af == BSD_AF_INET)
+        return 4;
+    if (af == BSD_AF_INET6_NETBSD || af == BSD_AF_INET6_FREEBSD || af == BSD_AF_INET6_DARWIN)
+        return 6;
+    return 0;
+}
+
+int fs_decode(int linktype, const uint8_t *data, uint32_t caplen,
+              uint32_t wire_len, fs_pkt *pkt)
+{
+    memset(&pkt->key, 0, sizeof pkt->key);
+    pkt->ip_len = 0;
+    pkt->wire_len = wire_len;
+    pkt->caplen = caplen;
+    pkt->l3_end = pkt->ports_end = pkt->flags_end = 0;
+    pkt->tcp_flags = 0;
+    pkt->frag = FS_FRAG_NONE;
+    pkt->ip_id = 0;
+    pkt->linktype = linktype;
+    pkt->data = data;
+
+    uint32_t cap = caplen < DEC_MAX_HDR ? caplen : DEC_MAX_HDR;
+    int v;
+    switch (linktype) {
+    case DLT_EN10MB:
+        return decode_ethertype(data, cap, ETH_TYPE_OFF, ETH_HDR_LEN, pkt);
+    case DLT_LINUX_SLL:
+        return decode_ethertype(data, cap, SLL_TYPE_OFF, SLL_HDR_LEN, pkt);
+    case DLT_LINUX_SLL2:
+        return decode_ethertype(data, cap, SLL2_TYPE_OFF, SLL2_HDR_LEN, pkt);
+    case DLT_RAW:
+#if DLT_RAW != LINKTYPE_RAW_VALUE
+    case LINKTYPE_RAW_VALUE:
+#endif
+        return decode_ip(data, cap, 0, 0, pkt);
+    case DLT_IPV4:
+        return decode_ip(data, cap, 0, 4, pkt);
+    case DLT_IPV6:
+        return decode_ip(data, cap, 0, 6, pkt);
+    case DLT_NULL:
+        /* Host byte order of the capturing machine, which may differ from
+         * ours: try little-endian, then big-endian. */
+        if (cap < NULL_HDR_LEN)
+            return FS_DEC_TRUNC_LINK;
+        v = bsd_af_version(le32(data));
+        if (!v)
+            v = bsd_af_version(be32(data));
+        return v ? decode_ip(data, cap, NULL_HDR_LEN, v, pkt) : FS_DEC_NOT_IP;
+    case DLT_LOOP:
+        if (cap < NULL_HDR_LEN)
+            return FS_DEC_TRUNC_LINK;
+        v = bsd_af_version(be32(data));  /* always network byte order */
+        return v ? decode_ip(data, cap, NULL_HDR_LEN, v, pkt) : FS_DEC_NOT_IP;
+    default:
+        return FS_DEC_UNSUP_LINK;
+    }
+}
+
+static int linktype_supported(int dlt)
+{
+    return dlt == DLT_EN10MB || dlt == DLT_LINUX_SLL || dlt == DLT_LINUX_SLL2 ||
+           dlt == DLT_RAW || dlt == LINKTYPE_RAW_VALUE || dlt == DLT_IPV4 ||
+           dlt == DLT_IPV6 || dlt == DLT_NULL || dlt == DLT_LOOP;
+}
+
+const char *fs_linktype_name(int dlt)
+{
+    const char *n = pcap_datalink_val_to_name(dlt);
+    if (n)
+        return n;
+    /* Unknown to libpcap: a per-thread buffer keeps the function reentrant
+     * enough for messages; "DLT_" or "USER" + an int fits 16 bytes. libpcap
+     * 1.10 has no names for the 16 private-use types, so name them here. */
+    static _Thread_local char buf[16];
+    if (dlt >= DLT_USER0 && dlt <= DLT_USER15)
+        snprintf(buf, sizeof buf, "USER%d", dlt - DLT_USER0);
+    else
+        snprintf(buf, sizeof buf, "DLT_%d", dlt);
+    return buf;
+}
+
+/* ---- hashing stream ---------------------------------------------------------- */
+
+/* Cookie behind the FILE* libpcap reads: the real descriptor plus the running
+ * digest. It lives inside the fs_file, so the stream's close only closes fd. */
+typedef struct hash_cookie {
+    int          fd;
+    int          eof;     /* read(2) returned 0 */
+    int          io_err;  /* errno of a failed read(2), 0 if none */
+    int          md_err;  /* the digest update failed */
+    EVP_MD_CTX  *md;
+} hash_cookie;
+
+static ssize_t hc_read(void *c, char *buf, size_t size)
+{
+    hash_cookie *hc = c;
+    ssize_t n;
+    do
+        n = read(hc->fd, buf, size);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        hc->io_err = errno;
+        return -1;
+    }
+    if (n == 0)
+        hc->eof = 1;
+    else if (EVP_DigestUpdate(hc->md, buf, (size_t)n) != 1)
+        hc->md_err = 1;
+    return n;
+}
+
+static int hc_close(void *c)
+{
+    hash_cookie *hc = c;
+    int rc = 0;
+    if (hc->fd >= 0)
+        rc = close(hc->fd);
+    hc->fd = -1;
+    return rc;
+}
+
+/* ---- reader ----------------------------------------------------------------- */
+
+enum { F_LIVE, F_DONE, F_FAILED };
+
+typedef struct fs_file {
+    fs_file_info info;
+    char        *path;
+    pcap_t      *pcap;
+    hash_cookie  hc;
+    fs_pkt       pend;        /* pending decoded packet, valid if in the heap */
+    int          state;
+    int          have_prev;   /* a frame was read: prev_ts is meaningful */
+    int          have_pkt;    /* a packet was made: first_ts is set */
+    fs_ns        prev_ts;     /* clamped timestamp of the previous frame */
+    char         ltname[64];
+} fs_file;
+
+struct fs_reader {
+    int      n;
+    fs_file *f;
+    int     *heap;       /* file indices, min-heap on (pend.ts, index) */
+    int      heap_n;
+    int      primed;     /* files 0..primed-1 have had their first fill */
+    int      refill;     /* file whose packet was returned last, or -1 */
+};
+
+static void file_close(fs_file *f)
+{
+    if (f->pcap)
+        pcap_close(f->pcap);  /* fclose()s the cookie stream, closing fd */
+    else if (f->hc.fd >= 0)
+        close(f->hc.fd);
+    f->pcap = NULL;
+    f->hc.fd = -1;
+    EVP_MD_CTX_free(f->hc.md);
+    f->hc.md = NULL;
+    free(f->path);
+    f->path = NULL;
+}
+
+/* Names compression formats people often feed by mistake, for the message. */
+static const char *magic_hint(const uint8_t *b, size_t n)
+{
+    if (n >= 2 && b[0] == 0x1f && b[1] == 0x8b)
+        return " (gzip-compressed? decompress it first)";
+    if (n >= 4 && b[0] == 0xfd && b[1] == '7' && b[2] == 'z' && b[3] == 'X')
+        return " (xz-compressed? decompress it first)";
+    if (n >= 3 && b[0] == 'B' && b[1] == 'Z' && b[2] == 'h')
+        return " (bzip2-compressed? decompress it first)";
+    if (n >= 4 && be32(b) == 0x28b52ffdu)  /* zstd frame magic, big-endian bytes */
+        return " (zstd-compressed? decompress it first)";
+    return "";
+}
+
+static int file_open(fs_file *f, const char *path, char *err, size_t errlen)
+{
+    f->hc.fd = -1;
+    f->path = strdup(path);
+    if (!f->path) {
+        seterr(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    f->info.path = f->path;
+
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        seterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    f->hc.fd = fd;
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        seterr(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
+        return -1;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        seterr(err, errlen, "%s: is a directory, not a capture file", path);
+        return -1;
+    }
+    f->info.size_bytes = (uint64_t)st.st_size;
+
+    /* Look at the header ourselves (pread leaves the offset at 0 for the
+     * hashing stream) so the common failures get precise messages. */
+    uint8_t hdr[PCAPNG_MIN_SHB_LEN];
+    size_t got = 0;
+    while (got < sizeof hdr) {
+        ssize_t n = pread(fd, hdr + got, sizeof hdr - got, (off_t)got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            seterr(err, errlen, "%s: read error: %s", path, strerror(errno));
+            return -1;
+        }
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    if (got == 0) {
+        seterr(err, errlen, "%s: empty file", path);
+        return -1;
+    }
+    uint32_t magic = got >= 4 ? be32(hdr) : 0;
+    int is_pcap = magic == MAGIC_PCAP_US || magic == MAGIC_PCAP_US_SW ||
+                  magic == MAGIC_PCAP_NS || magic == MAGIC_PCAP_NS_SW ||
+                  magic == MAGIC_PCAP_KUZ || magic == MAGIC_PCAP_KUZ_SW;
+    int is_ng = magic == MAGIC_PCAPNG_SHB;
+    if (got < 4 || (is_pcap && got < PCAP_GLOBAL_HDR_LEN)) {
+        seterr(err, errlen, "%s: truncated global header (%zu of %d bytes)", path, got,
+               PCAP_GLOBAL_HDR_LEN);
+        return -1;
+    }
+    if (is_ng && got < PCAPNG_MIN_SHB_LEN) {
+        seterr(err, errlen, "%s: truncated pcapng section header block (%zu of %d bytes)",
+               path, got, PCAPNG_MIN_SHB_LEN);
+        return -1;
+    }
+    if (!is_pcap && !is_ng) {
+        seterr(err, errlen, "%s: not a pcap or pcapng file (bad magic 0x%08" PRIx32 ")%s",
+               path, magic, magic_hint(hdr, got));
+        return -1;
+    }
+    f->info.is_pcapng = is_ng;
+
+    f->hc.md = EVP_MD_CTX_new();
+    if (!f->hc.md || EVP_DigestInit_ex(f->hc.md, EVP_sha256(), NULL) != 1) {
+        seterr(err, errlen, "%s: cannot initialise SHA-256 (OpenSSL)", path);
+        return -1;
+    }
+    cookie_io_functions_t io = { .read = hc_read, .write = NULL, .seek = NULL,
+                                 .close = hc_close };
+    FILE *fp = fopencookie(&f->hc, "r", io);
+    if (!fp) {
+        seterr(err, errlen, "%s: cannot create stream: %s", path, strerror(errno));
+        return -1;
+    }
+    setvbuf(fp, NULL, _IOFBF, READ_BUF_SIZE);  /* failure just keeps the default */
+
+    char pe[PCAP_ERRBUF_SIZE];
+    pe[0] = '\0';
+    f->pcap = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, pe);
+    if (!f->pcap) {
+        fclose(fp);  /* libpcap leaves the stream to us on failure; closes fd */
+        seterr(err, errlen, "%s: %s", path, pe[0] ? pe : "libpcap cannot read the file");
+        return -1;
+    }
+    int dlt = pcap_datalink(f->pcap);
+    if (!linktype_supported(dlt)) {
+        seterr(err, errlen, "%s: unsupported link type %d (%s)", path, dlt, fs_linktype_name(dlt));
+        return -1;
+    }
+    f->info.linktype = dlt;
+    snprintf(f->ltname, sizeof f->ltname, "%s", fs_linktype_name(dlt));
+    f->info.linktype_name = f->ltname;
+    int snap = pcap_snapshot(f->pcap);
+    f->info.snaplen = snap > 0 ? (uint32_t)snap : 0;
+    f->state = F_LIVE;
+    return 0;
+}
+
+/* Reads the rest of the file through the digest (normally nothing: libpcap
+ * stops at EOF) and finishes the hex SHA-256. */
+static void file_finish_sha(fs_file *f)
+{
+    char buf[4096];
+    while (!f->hc.eof && !f->hc.io_err && f->hc.fd >= 0)
+        if (hc_read(&f->hc, buf, sizeof buf) < 0)
+            break;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    if (f->hc.eof && !f->hc.io_err && !f->hc.md_err &&
+        EVP_DigestFinal_ex(f->hc.md, md, &mdlen) == 1 && mdlen == 32) {
+        static const char hex[] = "0123456789abcdef";
+        for (unsigned i = 0; i < mdlen; i++) {
+            f->info.sha256[2 * i] = hex[md[i] >> 4];
+            f->info.sha256[2 * i + 1] = hex[md[i] & 0x0f];
+        }
+        f->info.sha256[64] = '\0';
+        f->info.sha256_done = 1;
+    }
+}
+
+/* pcap timestamp (ns precision: tv_usec holds nanoseconds) to fs_ns,
+ * saturating instead of overflowing on absurd pcapng timestamps. */
+static fs_ns ts_to_ns(const struct timeval *tv)
+{
+    int64_t s = (int64_t)tv->tv_sec;
+    const int64_t lim = INT64_MAX / FS_NS_PER_S - 1;
+    if (s > lim)
+        return INT64_MAX;
+    if (s < -lim)
+        return INT64_MIN;
+    return s * FS_NS_PER_S + (int64_t)tv->tv_usec;
+}
+
+/* Reads frames of file i until one decodes into a packet (left in f->pend).
+ * Returns 1, 0 at the end of the file, -1 on error (message in err). */
+static int file_fill(fs_reader *r, int i, char *err, size_t errlen)
+{
+    fs_file *f = &r->f[i];
+    if (f->state != F_LIVE)
+        return 0;
+    for (;;) {
+        struct pcap_pkthdr *h;
+        const u_char *data;
+        int rc = pcap_next_ex(f->pcap, &h, &data);
+        if (rc == PCAP_ERROR_BREAK) {  /* clean end of file */
+            f->state = F_DONE;
+            file_finish_sha(f);
+            return 0;
+        }
+        if (rc != 1) {
+            uint64_t frame = f->info.frames + 1;
+            const char *pe = rc == 0 ? "libpcap returned no packet (timeout) on a file"
+                                     : pcap_geterr(f->pcap);
+            f->state = F_FAILED;
+            if (f->hc.io_err)
+                seterr(err, errlen, "%s: read error at frame %" PRIu64 ": %s", f->path, frame,
+                       strerror(f->hc.io_err));
+            else if (strstr(pe, "truncated"))
+                seterr(err, errlen, "%s: truncated record at frame %" PRIu64 " (%s)", f->path,
+                       frame, pe);
+            else
+                seterr(err, errlen, "%s: bad record at frame %" PRIu64 ": %s", f->path, frame, pe);
+            return -1;
+        }
+        f->info.frames++;
+        fs_ns ts = ts_to_ns(&h->ts);
+        if (f->have_prev && ts < f->prev_ts) {
+            ts = f->prev_ts;
+            f->info.status[FS_DEC_TS_BACKWARDS]++;
+        }
+        f->have_prev = 1;
+        f->prev_ts = ts;
+
+        int s = fs_decode(f->info.linktype, data, h->caplen, h->len, &f->pend);
+        f->info.status[s]++;
+        if (fs_decode_is_drop(s))
+            continue;
+        f->pend.ts = ts;
+        f->pend.source = (uint16_t)i;
+        if (!f->have_pkt)
+            f->info.first_ts = ts;
+        f->have_pkt = 1;
+        f->info.last_ts = ts;
+        return 1;
+    }
+}
+
+static int heap_less(const fs_reader *r, int a, int b)
+{
+    fs_ns ta = r->f[a].pend.ts, tb = r->f[b].pend.ts;
+    return ta < tb || (ta == tb && a < b);
+}
+
+static void heap_push(fs_reader *r, int i)
+{
+    int k = r->heap_n++;
+    while (k > 0) {
+        int parent = (k - 1) / 2;
+        if (!heap_less(r, i, r->heap[parent]))
+            break;
+        r->heap[k] = r->heap[parent];
+        k = parent;
+    }
+    r->heap[k] = i;
+}
+
+static int heap_pop(fs_reader *r)
+{
+    int top = r->heap[0];
+    int last = r->heap[--r->heap_n];
+    int k = 0;
+    for (;;) {
+        int c = 2 * k + 1;
+        if (c >= r->heap_n)
+            break;
+        if (c + 1 < r->heap_n && heap_less(r, r->heap[c + 1], r->heap[c]))
+            c++;
+        if (!heap_less(r, r->heap[c], last))
+            break;
+        r->heap[k] = r->heap[c];
+        k = c;
+    }
+    if (r->heap_n > 0)
+        r->heap[k] = last;
+    return top;
+}
+
+int fs_reader_open(fs_reader **out, const char *const *paths, int npaths,
+                   char *err, size_t errlen)
+{
+    *out = NULL;
+    if (npaths <= 0) {
+        seterr(err, errlen, "no trace files given");
+        return -1;
+    }
+    if (npaths > UINT16_MAX + 1) {  /* pkt->source is 16 bits */
+        seterr(err, errlen, "%s: too many trace files (%d, at most %d)", paths[0], npaths,
+               UINT16_MAX + 1);
+        return -1;
+    }
+    fs_reader *r = calloc(1, sizeof *r);
+    if (!r) {
+        seterr(err, errlen, "%s: out of memory", paths[0]);
+        return -1;
+    }
+    r->refill = -1;
+    r->f = calloc((size_t)npaths, sizeof *r->f);
+    r->heap = calloc((size_t)npaths, sizeof *r->heap);
+    if (!r->f || !r->heap) {
+        free(r->f);
+        free(r->heap);
+        free(r);
+        seterr(err, errlen, "%s: out of memory", paths[0]);
+        return -1;
+    }
+    for (int i = 0; i < npaths; i++) {
+        r->n = i + 1;  /* so close() cleans up this file as well */
+        if (file_open(&r->f[i], paths[i], err, errlen) != 0) {
+            fs_reader_close(r);
+            return -1;
+        }
+    }
+    *out = r;
+    return 0;
+}
+
+int fs_reader_next(fs_reader *r, fs_pkt *pkt, char *err, size_t errlen)
+{
+    /* First fill of every file, done lazily so a bad first record is an error
+     * of next() (naming the frame) rather than of open(). A file that fails
+     * drops out of the merge; calling again continues with the others. */
+    while (r->primed < r->n) {
+        int i = r->primed++;
+        int rc = file_fill(r, i, err, errlen);
+        if (rc < 0)
+            return -1;
+        if (rc > 0)
+            heap_push(r, i);
+    }
+    /* The packet returned last pointed into its file's libpcap buffer; only
+     * now, on the next call, may that file read ahead. */
+    if (r->refill >= 0) {
+        int i = r->refill;
+        r->refill = -1;
+        int rc = file_fill(r, i, err, errlen);
+        if (rc < 0)
+            return -1;
+        if (rc > 0)
+            heap_push(r, i);
+    }
+    if (r->heap_n == 0)
+        return 0;
+    int i = heap_pop(r);
+    *pkt = r->f[i].pend;
+    r->refill = i;
+    return 1;
+}
+
+int fs_reader_nfiles(const fs_reader *r)
+{
+    return r->n;
+}
+
+const fs_file_info *fs_reader_file(const fs_reader *r, int i)
+{
+    if (i < 0 || i >= r->n)
+        return NULL;
+    return &r->f[i].info;
+}
+
+void fs_reader_close(fs_reader *r)
+{
+    if (!r)
+        return;
+    for (int i = 0; i < r->n; i++)
+        file_close(&r->f[i]);
+    free(r->f);
+    free(r->heap);
+    free(r);
+}
