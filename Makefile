@@ -7,7 +7,8 @@ OPT     ?= -O2
 CFLAGS_WARN = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
               -Wmissing-prototypes -Wformat=2 -Wpointer-arith -Wundef -Wvla \
               -Wcast-align -Wnull-dereference -Wno-format-truncation -Werror
-CFLAGS  += -std=c11 -D_GNU_SOURCE -g $(OPT) $(CFLAGS_WARN) -Isim -Ialgorithms -Itraces -MMD -MP
+CFLAGS  += -std=c11 -D_GNU_SOURCE -g $(OPT) $(SAN) $(CFLAGS_WARN) -Isim -Ialgorithms -Itraces -MMD -MP
+LDFLAGS += $(SAN)
 LDLIBS  += -lpcap -lgsl -lgslcblas -lxxhash -ljson-c -lcrypto -lm
 
 LIB_SRC  = $(filter-out sim/main.c,$(wildcard sim/*.c)) $(wildcard algorithms/*.c) $(wildcard traces/*.c)
@@ -16,7 +17,7 @@ TEST_SRC = $(wildcard tests/*.c)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ = $(TEST_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all deps demo test test-unit test-cli test-asan help clean plots bench
+.PHONY: all deps deps-test demo test test-unit test-cli test-asan help clean plots bench
 all: $(BUILD)/flowsim
 
 help:
@@ -29,8 +30,12 @@ help:
 # ---- dependencies: install only what is missing ---------------------------
 DEB_PKGS = build-essential pkg-config libpcap-dev libgsl-dev libxxhash-dev libjson-c-dev \
            libssl-dev gnuplot-nox tcpdump
-deps:
-	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+# Packages only the tests need (independent counters and readers of our output).
+DEB_TEST_PKGS = tshark python3
+deps: PKGS = $(DEB_PKGS)
+deps-test: PKGS = $(DEB_PKGS) $(DEB_TEST_PKGS)
+deps deps-test:
+	@missing=""; for p in $(PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  if [ "$$(id -u)" != 0 ]; then echo "make deps: missing packages:$$missing (run as root)" >&2; exit 1; fi; \
@@ -72,15 +77,15 @@ test-cli: $(BUILD)/flowsim
 
 SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 test-asan:
-	$(MAKE) BUILD=build/asan OPT=-O1 CFLAGS="$(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" test-unit test-cli
+	$(MAKE) BUILD=build/asan OPT=-O1 SAN="$(SAN_FLAGS)" test-unit test-cli
 
-test: deps
+test: deps-test
 	$(MAKE) test-unit test-cli
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 $(MAKE) test-asan
 
 # ---- demo -----------------------------------------------------------------
 demo: deps $(BUILD)/flowsim
-	bash tests/../plots/demo.sh $(BUILD)/flowsim
+	bash plots/demo.sh $(BUILD)/flowsim
 
 clean:
 	rm -rf build

@@ -45,8 +45,7 @@ static void usage(FILE *f)
                 *c = '-';
         fprintf(f, "  %-26s %s (default %s)\n", opt, d->help, d->def);
     }
-    fprintf(f, "  %-26s the same as --progress yes\n", "--progress");
-    fprintf(f, "  %-26s the same as --quiet yes\n", "-q, --quiet");
+    fprintf(f, "  %-26s the same as --quiet=yes (yes/no options take =VALUE)\n", "-q, --quiet");
     fprintf(f,
         "\nOutputs in --out: manifest.json, results.csv (tidy: pipeline,algorithm,params,\n"
         "replicate,seed,bin,aggregate,key,metric,value), timeseries.csv, records/pN_rK.csv.\n"
@@ -149,8 +148,8 @@ static int cmd_run(int argc, char **argv)
         for (char *c = names[no]; *c; c++)
             if (*c == '_')
                 *c = '-';
-        int optional = fs_run_params_def[i].type == FS_P_BOOL ||
-                       !strcmp(fs_run_params_def[i].name, "progress");
+        /* yes/no options may stand alone (--quiet); the others need a value */
+        int optional = fs_run_params_def[i].type == FS_P_BOOL;
         opts[no] = (struct option){names[no], optional ? optional_argument : required_argument,
                                    NULL, 1000 + (int)i};
     }
