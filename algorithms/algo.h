@@ -121,10 +121,57 @@ typedef struct fs_algo {
                    void *ctx);
 } fs_algo;
 
+/* ---- record stages ------------------------------------------------------
+ * A record stage sits between a meter and the exporter: it sees every record
+ * the meter (or the stage before it) exports and passes it on, drops it, or
+ * passes it on with a larger weight (flow sampling, smart sampling, record
+ * filters). A pipeline is `ALGORITHM[:params][|STAGE[:params]]...`.
+ *
+ * Estimators compose: a stage that keeps a record with probability p
+ * multiplies its weight by 1/p before passing it on, and every algorithm's
+ * estimator multiplies its contributions by the record's weight (the
+ * Horvitz-Thompson rule; algorithms.md §2.4.8, §2.5).
+ *   record   handle one record (valid only during the call); pass it on with
+ *            env->emit (a modified copy is fine).
+ *   flush    end of trace at time `end`.
+ */
+typedef struct fs_stage_env {
+    gsl_rng   *rng;          /* this pipeline-replicate's generator        */
+    fs_emit_fn emit;         /* pass a record on                           */
+    void      *emit_ctx;
+    /* The record's whole-record estimates from the meter's estimators,
+     * weight included: packets, bytes, TCP arrivals (primary). */
+    void     (*estimate)(void *ctx, const fs_record *r, double *pkts, double *bytes,
+                         double *arrivals);
+    void      *est_ctx;
+} fs_stage_env;
+
+typedef struct fs_stage {
+    unsigned    abi;             /* FS_ALGO_ABI                            */
+    const char *name;
+    const char *summary;
+    const char *notes;
+    const fs_param_def *params;
+    size_t      nparams;
+    size_t      params_size;
+    size_t      state_size;
+    int   (*check)(const void *params, char *err, size_t errlen);
+    int   (*init)(void *st, const void *params, const fs_stage_env *env,
+                  char *err, size_t errlen);
+    void  (*record)(void *st, const fs_record *r);
+    void  (*flush)(void *st, fs_ns end);
+    void  (*destroy)(void *st);
+    void  (*stats)(const void *st, void (*fn)(void *ctx, const char *name, double v),
+                   void *ctx);
+} fs_stage;
+
 /* ---- registry (registry.c) ---- */
 const fs_algo *fs_algo_find(const char *name);
 size_t fs_algo_count(void);
 const fs_algo *fs_algo_at(size_t i);
+const fs_stage *fs_stage_find(const char *name);
+size_t fs_stage_count(void);
+const fs_stage *fs_stage_at(size_t i);
 
 /* ---- helpers shared by estimators (estimate.c) ----
  * Spreads a record's scaled packets and bytes over the analysis bins that

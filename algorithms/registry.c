@@ -29,3 +29,32 @@ const fs_algo *fs_algo_find(const char *name)
             return registry[i];
     return NULL;
 }
+
+extern const fs_stage fs_stage_uniform;
+extern const fs_stage fs_stage_hash;
+extern const fs_stage fs_stage_filter;
+
+/* Record stages (flow sampling, smart sampling, record filters). */
+static const fs_stage *const stages[] = {
+    &fs_stage_uniform,
+    &fs_stage_hash,
+    &fs_stage_filter,
+};
+
+size_t fs_stage_count(void)
+{
+    return sizeof stages / sizeof stages[0];
+}
+
+const fs_stage *fs_stage_at(size_t i)
+{
+    return i < fs_stage_count() ? stages[i] : NULL;
+}
+
+const fs_stage *fs_stage_find(const char *name)
+{
+    for (size_t i = 0; i < fs_stage_count(); i++)
+        if (!strcmp(stages[i]->name, name))
+            return stages[i];
+    return NULL;
+}

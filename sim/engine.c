@@ -186,36 +186,166 @@ static void params_text(const fs_param_def *defs, size_t n, const void *vals, vo
     }
 }
 
-int fs_pipeline_parse(const char *spec, fs_pipeline_spec *out, char *err, size_t errlen)
+/* Splits s at top-level '|' (outside quotes) into at most max parts. */
+static int split_stages(const char *s, char **parts, int max)
 {
-    memset(out, 0, sizeof *out);
-    const char *colon = strchr(spec, ':');
+    int n = 0;
+    const char *start = s;
+    char q = 0;
+    for (const char *c = s;; c++) {
+        if (q) {
+            if (*c == q)
+                q = 0;
+            else if (!*c)
+                return -1;
+            continue;
+        }
+        if (*c == '"' || *c == '\'') {
+            q = *c;
+            continue;
+        }
+        if (*c == '|' || !*c) {
+            if (n == max)
+                return -2;
+            parts[n] = strndup(start, (size_t)(c - start));
+            if (!parts[n])
+                return -1;
+            n++;
+            if (!*c)
+                return n;
+            start = c + 1;
+        }
+    }
+}
+
+static int stage_param(const char *name, const char *value, void *vctx, char *err,
+                       size_t errlen)
+{
+    parse_ctx *cx = vctx;
+    for (int i = 0; i < cx->nseen; i++)
+        if (!strcmp(cx->seen[i], name)) {
+            snprintf(err, errlen, "%s: parameter %s given twice", cx->spec, name);
+            return -1;
+        }
+    if (cx->nseen < 64)
+        snprintf(cx->seen[cx->nseen++], sizeof cx->seen[0], "%s", name);
+    fs_stage_spec *st = &cx->p->stages[cx->p->nstages - 1];
+    const fs_param_def *d = fs_params_find(st->stage->params, st->stage->nparams, name);
+    if (d)
+        return fs_param_set(d, st->params, value, cx->spec, err, errlen);
+    size_t k = (size_t)snprintf(err, errlen, "%s: unknown parameter '%s' for record stage %s "
+                                "(known:", cx->spec, name, st->stage->name);
+    for (size_t i = 0; i < st->stage->nparams && k < errlen; i++)
+        k += (size_t)snprintf(err + k, errlen - k, " %s", st->stage->params[i].name);
+    if (k < errlen)
+        snprintf(err + k, errlen - k, ")");
+    return -1;
+}
+
+/* Parses one record stage "name[:params]" into out->stages. */
+static int parse_stage(const char *part, const char *ctx, fs_pipeline_spec *out, char *err,
+                       size_t errlen)
+{
+    const char *colon = strchr(part, ':');
     char name[64];
-    size_t nl = colon ? (size_t)(colon - spec) : strlen(spec);
+    size_t nl = colon ? (size_t)(colon - part) : strlen(part);
     if (nl == 0 || nl >= sizeof name) {
-        snprintf(err, errlen, "-m '%s': expected ALGORITHM[:param=value,...]", spec);
+        snprintf(err, errlen, "%s: expected |STAGE[:param=value,...]", ctx);
         return -1;
     }
-    memcpy(name, spec, nl);
+    memcpy(name, part, nl);
     name[nl] = 0;
-    out->algo = fs_algo_find(name);
-    if (!out->algo) {
-        size_t k = (size_t)snprintf(err, errlen, "-m '%s': unknown algorithm '%s' (known:", spec,
+    const fs_stage *st = fs_stage_find(name);
+    if (!st) {
+        size_t k = (size_t)snprintf(err, errlen, "%s: unknown record stage '%s' (known:", ctx,
                                     name);
-        for (size_t i = 0; i < fs_algo_count() && k < errlen; i++)
-            k += (size_t)snprintf(err + k, errlen - k, " %s", fs_algo_at(i)->name);
+        for (size_t i = 0; i < fs_stage_count() && k < errlen; i++)
+            k += (size_t)snprintf(err + k, errlen - k, " %s", fs_stage_at(i)->name);
         if (k < errlen)
             snprintf(err + k, errlen - k, ")");
         return -1;
     }
-    out->spec = strdup(spec);
-    out->aparams = calloc(1, out->algo->params_size);
-    void *scratch_a = calloc(1, out->algo->params_size);
-    fs_common scratch_c;
-    memset(&scratch_c, 0, sizeof scratch_c);
+    fs_stage_spec *ss = &out->stages[out->nstages++];
+    ss->stage = st;
+    ss->params = calloc(1, st->params_size ? st->params_size : 1);
+    if (!ss->params) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (fs_params_defaults(st->params, st->nparams, ss->params, err, errlen))
+        return -1;
+    parse_ctx pc = {.p = out, .spec = ctx};
+    if (colon && fs_kv_split(colon + 1, ctx, stage_param, &pc, err, errlen))
+        return -1;
+    if (st->check && st->check(ss->params, err, errlen)) {
+        char tmp[512];
+        snprintf(tmp, sizeof tmp, "%s: %s", ctx, err);
+        snprintf(err, errlen, "%s", tmp);
+        return -1;
+    }
+    return 0;
+}
+
+/* "name=value;..." of a stage's parameters, each prefixed "stage.". */
+static void stage_params_text(const fs_stage_spec *ss, int all, char sep, char *buf, size_t len)
+{
+    char tmp[2048] = "";
+    void *scratch = all ? NULL : calloc(1, ss->stage->params_size ? ss->stage->params_size : 1);
+    params_text(ss->stage->params, ss->stage->nparams, ss->params, scratch, all, '\x1f', tmp,
+                sizeof tmp);
+    free(scratch);
+    size_t k = strlen(buf);
+    /* always name the stage, even with default parameters */
+    k += (size_t)snprintf(buf + k, len - k, "%s%s", k ? (char[]){sep, 0} : "", ss->stage->name);
+    if (!*tmp)
+        return;
+    k += (size_t)snprintf(buf + k, len - k, ".");
+    for (char *t = tmp; *t && k + 2 < len; t++) {
+        if (*t == '\x1f')
+            k += (size_t)snprintf(buf + k, len - k, "%c%s.", sep, ss->stage->name);
+        else
+            buf[k++] = *t, buf[k] = 0;
+    }
+}
+
+int fs_pipeline_parse(const char *spec, fs_pipeline_spec *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
     char ctx[300];
     snprintf(ctx, sizeof ctx, "-m '%s'", spec);
+    char *parts[FS_MAX_STAGES + 1] = {0};
+    int nparts = split_stages(spec, parts, FS_MAX_STAGES + 1);
+    if (nparts < 0) {
+        snprintf(err, errlen, nparts == -2 ? "%s: more than %d record stages" :
+                                             "%s: unterminated quote", ctx, FS_MAX_STAGES);
+        return -1;
+    }
+    const char *head = parts[0];
+    const char *colon = strchr(head, ':');
+    char name[64];
+    size_t nl = colon ? (size_t)(colon - head) : strlen(head);
+    void *scratch_a = NULL;
     int rc = -1;
+    if (nl == 0 || nl >= sizeof name) {
+        snprintf(err, errlen, "%s: expected ALGORITHM[:param=value,...]", ctx);
+        goto done;
+    }
+    memcpy(name, head, nl);
+    name[nl] = 0;
+    out->algo = fs_algo_find(name);
+    if (!out->algo) {
+        size_t k = (size_t)snprintf(err, errlen, "%s: unknown algorithm '%s' (known:", ctx, name);
+        for (size_t i = 0; i < fs_algo_count() && k < errlen; i++)
+            k += (size_t)snprintf(err + k, errlen - k, " %s", fs_algo_at(i)->name);
+        if (k < errlen)
+            snprintf(err + k, errlen - k, ")");
+        goto done;
+    }
+    out->spec = strdup(spec);
+    out->aparams = calloc(1, out->algo->params_size);
+    scratch_a = calloc(1, out->algo->params_size);
+    fs_common scratch_c;
+    memset(&scratch_c, 0, sizeof scratch_c);
     if (!out->spec || !out->aparams || !scratch_a) {
         snprintf(err, errlen, "out of memory");
         goto done;
@@ -232,24 +362,45 @@ int fs_pipeline_parse(const char *spec, fs_pipeline_spec *out, char *err, size_t
         snprintf(err, errlen, "%s", tmp);
         goto done;
     }
+    for (int i = 1; i < nparts; i++)
+        if (parse_stage(parts[i], ctx, out, err, errlen))
+            goto done;
     {
         char buf[4096] = "";
         params_text(out->algo->params, out->algo->nparams, out->aparams, scratch_a, 0, ';', buf,
                     sizeof buf);
         params_text(fs_common_params_def, fs_common_nparams, &out->common, &scratch_c, 0, ';',
                     buf, sizeof buf);
+        for (int i = 0; i < out->nstages; i++)
+            stage_params_text(&out->stages[i], 0, ';', buf, sizeof buf);
         out->params_csv = strdup(buf);
+        /* label: the canonical spec, with ',' between parameters */
         char lab[4200];
-        snprintf(lab, sizeof lab, "%s%s%s", out->algo->name, *buf ? ":" : "", buf);
-        for (char *c = lab; *c; c++)
-            if (*c == ';')
-                *c = ',';
+        size_t k = (size_t)snprintf(lab, sizeof lab, "%s", out->algo->name);
+        char one[4096] = "";
+        params_text(out->algo->params, out->algo->nparams, out->aparams, scratch_a, 0, ',', one,
+                    sizeof one);
+        params_text(fs_common_params_def, fs_common_nparams, &out->common, &scratch_c, 0, ',',
+                    one, sizeof one);
+        if (*one)
+            k += (size_t)snprintf(lab + k, sizeof lab - k, ":%s", one);
+        for (int i = 0; i < out->nstages && k < sizeof lab; i++) {
+            char sp[2048] = "";
+            void *sc = calloc(1, out->stages[i].stage->params_size ? out->stages[i].stage->params_size : 1);
+            params_text(out->stages[i].stage->params, out->stages[i].stage->nparams,
+                        out->stages[i].params, sc, 0, ',', sp, sizeof sp);
+            free(sc);
+            k += (size_t)snprintf(lab + k, sizeof lab - k, "|%s%s%s", out->stages[i].stage->name,
+                                  *sp ? ":" : "", sp);
+        }
         out->label = strdup(lab);
         buf[0] = 0;
         params_text(out->algo->params, out->algo->nparams, out->aparams, NULL, 1, ';', buf,
                     sizeof buf);
         params_text(fs_common_params_def, fs_common_nparams, &out->common, NULL, 1, ';', buf,
                     sizeof buf);
+        for (int i = 0; i < out->nstages; i++)
+            stage_params_text(&out->stages[i], 1, ';', buf, sizeof buf);
         out->params_all = strdup(buf);
         if (!out->params_csv || !out->label || !out->params_all) {
             snprintf(err, errlen, "out of memory");
@@ -258,6 +409,8 @@ int fs_pipeline_parse(const char *spec, fs_pipeline_spec *out, char *err, size_t
     }
     rc = 0;
 done:
+    for (int i = 0; i < nparts; i++)
+        free(parts[i]);
     free(scratch_a);
     if (rc)
         fs_pipeline_free(out);
@@ -266,6 +419,12 @@ done:
 
 void fs_pipeline_free(fs_pipeline_spec *p)
 {
+    for (int i = 0; i < p->nstages; i++) {
+        if (p->stages[i].params)
+            fs_params_free(p->stages[i].stage->params, p->stages[i].stage->nparams,
+                           p->stages[i].params);
+        free(p->stages[i].params);
+    }
     if (p->algo && p->aparams)
         fs_params_free(p->algo->params, p->algo->nparams, p->aparams);
     fs_params_free(fs_common_params_def, fs_common_nparams, &p->common);
@@ -312,8 +471,16 @@ typedef struct bpf_for_dlt {
     struct bpf_program prog;
 } bpf_for_dlt;
 
+struct prun;
+typedef struct stage_run {
+    const fs_stage *stage;
+    void           *state;
+} stage_run;
+
 typedef struct prun {
     const fs_pipeline_spec *spec;
+    stage_run stages[FS_MAX_STAGES];
+    int       nstages;
     int       pipeline, rep;
     uint64_t  seed;
     gsl_rng  *rng;
@@ -365,6 +532,36 @@ static void on_record(void *ctx, const fs_record *r)
                 fs_reason_name[r->reason < FS_REASON__COUNT ? r->reason : 0], r->q_pkt,
                 r->p_slice, r->p_end, r->weight, (long long)r->bin_id);
     }
+}
+
+static void to_stage(void *ctx, const fs_record *r)
+{
+    stage_run *sr = ctx;
+    sr->stage->record(sr->state, r);
+}
+
+typedef struct est_sum { double pkts, bytes, arr; } est_sum;
+
+static void sum_contrib(void *ctx, int64_t bin, const fs_contrib *c)
+{
+    (void)bin;
+    est_sum *e = ctx;
+    e->pkts += c->pkts;
+    e->bytes += c->bytes;
+    e->arr += c->arrivals;
+}
+
+/* A record's whole-record estimates from the meter's own estimators. */
+static void stage_estimate(void *ctx, const fs_record *r, double *pkts, double *bytes,
+                           double *arrivals)
+{
+    const prun *u = ctx;
+    fs_binning one = {FS_NS_INF};
+    est_sum e = {0, 0, 0};
+    u->spec->algo->estimate(u->spec->aparams, r, &one, sum_contrib, &e);
+    *pkts = e.pkts;
+    *bytes = e.bytes;
+    *arrivals = e.arr;
 }
 
 static void on_second(void *ctx, const fs_acct_window *w)
@@ -713,8 +910,34 @@ static int setup_runs(runctx *rc)
                     snprintf(rc->err, sizeof rc->err, "no temporary file");
                     return -1;
                 }
+            /* Record stages, last to first, each passing on to the next;
+             * the last passes on to the exporter and the evaluation. */
+            fs_emit_fn next = on_record;
+            void *next_ctx = u;
+            u->nstages = u->spec->nstages;
+            for (int j = u->nstages - 1; j >= 0; j--) {
+                stage_run *sr = &u->stages[j];
+                sr->stage = u->spec->stages[j].stage;
+                sr->state = calloc(1, sr->stage->state_size ? sr->stage->state_size : 1);
+                if (!sr->state) {
+                    snprintf(rc->err, sizeof rc->err, "out of memory");
+                    return -1;
+                }
+                fs_stage_env senv = {u->rng, next, next_ctx, stage_estimate, u};
+                char serr[512];
+                if (sr->stage->init(sr->state, u->spec->stages[j].params, &senv, serr,
+                                    sizeof serr)) {
+                    free(sr->state);
+                    sr->state = NULL;
+                    snprintf(rc->err, sizeof rc->err, "-m '%s': %s: %s", u->spec->spec,
+                             sr->stage->name, serr);
+                    return -1;
+                }
+                next = to_stage;
+                next_ctx = sr;
+            }
             fs_meter_env env = {u->rng, u->samp.mode == FS_SAMP_NONE ? 1.0 : u->samp.rate,
-                                &u->acct, on_record, u, 0};
+                                &u->acct, next, next_ctx, 0};
             char aerr[512];
             if (u->spec->algo->init(u->state, u->spec->aparams, &env, aerr, sizeof aerr)) {
                 snprintf(rc->err, sizeof rc->err, "-m '%s': %s", u->spec->spec, aerr);
@@ -864,6 +1087,9 @@ static void finish_runs(runctx *rc, int read_ok)
         prun *u = &rc->runs[r];
         fs_ns t = u->started ? u->obs_last : end;
         u->spec->algo->flush(u->state, t);
+        for (int j = 0; j < u->nstages; j++)
+            if (u->stages[j].stage->flush)
+                u->stages[j].stage->flush(u->stages[j].state, t);
         fs_exporter_finish(&u->exp, t);
         fs_acct_finish(&u->acct, t);
     }
@@ -938,6 +1164,9 @@ static void resource_rows(prun *u)
     fs_eval_row(ev, "all", "total", "all", "bins", (double)u->ev.nbins);
     if (u->spec->algo->stats)
         u->spec->algo->stats(u->state, stats_row, ev);
+    for (int j = 0; j < u->nstages; j++)
+        if (u->stages[j].stage->stats && u->stages[j].state)
+            u->stages[j].stage->stats(u->stages[j].state, stats_row, ev);
 }
 
 /* Concatenates a temporary file into out. */
@@ -1072,6 +1301,16 @@ static int write_manifest(runctx *rc, int argc, char **argv)
                                                         s->aparams));
         json_object_object_add(p, "common", params_json(fs_common_params_def,
                                                         fs_common_nparams, &s->common));
+        json_object *sts = json_object_new_array();
+        for (int j = 0; j < s->nstages; j++) {
+            json_object *so = json_object_new_object();
+            json_object_object_add(so, "stage", json_object_new_string(s->stages[j].stage->name));
+            json_object_object_add(so, "params", params_json(s->stages[j].stage->params,
+                                                             s->stages[j].stage->nparams,
+                                                             s->stages[j].params));
+            json_object_array_add(sts, so);
+        }
+        json_object_object_add(p, "record_stages", sts);
         json_object *seeds = json_object_new_array();
         for (size_t r = 0; r < rc->nruns; r++)
             if (rc->runs[r].pipeline == i) {
@@ -1149,6 +1388,11 @@ static void free_runs(runctx *rc)
         if (u->state && u->spec->algo->destroy && u->spec)
             u->spec->algo->destroy(u->state);
         free(u->state);
+        for (int j = 0; j < u->nstages; j++) {
+            if (u->stages[j].state && u->stages[j].stage->destroy)
+                u->stages[j].stage->destroy(u->stages[j].state);
+            free(u->stages[j].state);
+        }
         fs_eval_free(&u->ev);
         fs_sampler_free(&u->samp);
         for (int j = 0; j < u->nbpf; j++)

@@ -5,8 +5,9 @@
  * A pipeline is an algorithm with its parameters plus the stages every
  * algorithm shares: the observation stage (timestamp model, packet filter,
  * packet selection, snap length), the flow key configuration and the export
- * model. Its spec is `name[:param=value,...]`; parameters are looked up in
- * the algorithm's table, then in the common table (fs_common_params_def).
+ * model. Its spec is `name[:param=value,...][|stage[:param=value,...]]...`;
+ * the algorithm's parameters are looked up in its table, then in the common
+ * table (fs_common_params_def); each record stage has its own table.
  */
 #ifndef FS_ENGINE_H
 #define FS_ENGINE_H
@@ -33,10 +34,19 @@ typedef struct fs_common {
 extern const fs_param_def fs_common_params_def[];
 extern const size_t fs_common_nparams;
 
+#define FS_MAX_STAGES 8
+
+typedef struct fs_stage_spec {
+    const fs_stage *stage;
+    void           *params;  /* stage->params_size bytes */
+} fs_stage_spec;
+
 typedef struct fs_pipeline_spec {
     const fs_algo *algo;
     void     *aparams;      /* algo->params_size bytes */
     fs_common common;
+    fs_stage_spec stages[FS_MAX_STAGES];
+    int       nstages;
     char     *spec;         /* as given                                    */
     char     *label;        /* "netflow" + non-default params, canonical   */
     char     *params_csv;   /* non-default params, "name=value;name=value"  */

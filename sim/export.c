@@ -75,19 +75,26 @@ static uint32_t pad4(uint32_t n)
     return (n + 3u) & ~3u;
 }
 
-/* Bytes of a datagram holding n[0] IPv4 and n[1] IPv6 records. */
-static uint64_t datagram_size(const fs_exporter *x, int f, const uint64_t n[2], int with_tmpl)
+enum { BIN_PAIR = 8 };
+
+static uint64_t extra_bytes(const fs_record *r)
+{
+    return r->n_bins > 1 ? (uint64_t)BIN_PAIR * (r->n_bins - 1u) : 0;
+}
+
+/* Bytes of a datagram holding n[0] IPv4 and n[1] IPv6 records, plus extra[]
+ * bytes of per-bin counter pairs. */
+static uint64_t datagram_size(int f, const uint64_t n[2], const uint64_t extra[2], int with_tmpl)
 {
     uint64_t s = header_size(f) + (with_tmpl ? template_set_size(f) : 0);
     if (f == FS_EXP_V5)
-        return s + V5_RECORD * (n[0] + n[1]);
+        return s + V5_RECORD * (n[0] + n[1]) + extra[0] + extra[1];
     for (int v6 = 0; v6 < 2; v6++) {
         if (!n[v6])
             continue;
-        uint64_t set = SET_HEADER + n[v6] * fs_export_record_size(f, v6);
+        uint64_t set = SET_HEADER + n[v6] * fs_export_record_size(f, v6) + extra[v6];
         s += f == FS_EXP_V9 ? pad4((uint32_t)set) : set;
     }
-    (void)x;
     return s;
 }
 
@@ -109,14 +116,15 @@ static void send(fs_exporter *x, int f, fs_ns t)
     if (!l->cur_records)
         return;
     int tm = f != FS_EXP_V5 && needs_template(x, l);
-    uint64_t bytes = datagram_size(x, f, l->cur_n, tm) + (x->cfg.count_l3 ? IPV4_UDP_HEADERS : 0);
+    uint64_t bytes = datagram_size(f, l->cur_n, l->cur_extra, tm) +
+                     (x->cfg.count_l3 ? IPV4_UDP_HEADERS : 0);
     l->since_template = tm ? 1 : l->since_template + 1;
     l->datagrams++;
     l->bytes += bytes;
     l->records += l->cur_records;
     if (f == x->cfg.format)
         fs_acct_export(x->acct, t, l->cur_records, bytes);
-    l->cur_records = l->cur_n[0] = l->cur_n[1] = 0;
+    l->cur_records = l->cur_n[0] = l->cur_n[1] = l->cur_extra[0] = l->cur_extra[1] = 0;
 }
 
 void fs_exporter_advance(fs_exporter *x, fs_ns t)
@@ -139,14 +147,17 @@ void fs_exporter_record(fs_exporter *x, const fs_record *r)
     for (int f = 0; f < FS_EXP__COUNT; f++) {
         fs_export_lane *l = &x->lane[f];
         uint64_t n[2] = {l->cur_n[0], l->cur_n[1]};
+        uint64_t ex[2] = {l->cur_extra[0], l->cur_extra[1]};
         n[v6]++;
+        ex[v6] += extra_bytes(r);
         int tm = f != FS_EXP_V5 && needs_template(x, l);
-        if (l->cur_records &&
-            (datagram_size(x, f, n, tm) > cap || (f == FS_EXP_V5 && l->cur_records >= V5_MAX_RECORDS)))
+        if (l->cur_records && (datagram_size(f, n, ex, tm) > cap ||
+                               (f == FS_EXP_V5 && l->cur_records >= V5_MAX_RECORDS)))
             send(x, f, r->exported);
         if (!l->cur_records)
             l->cur_first = r->exported;
         l->cur_n[v6]++;
+        l->cur_extra[v6] += extra_bytes(r);
         l->cur_records++;
         if (f == FS_EXP_V5 && l->cur_records >= V5_MAX_RECORDS)
             send(x, f, r->exported);

@@ -16,7 +16,9 @@
  *   IPFIX  16-byte message header; sets of 4-byte header + records; the
  *          template set likewise.
  * Record sizes come from the template tables in export.c (one source of
- * truth for the sizes). A datagram holds at most mtu - 28 bytes (IPv4 +
+ * truth for the sizes). A record with n_bins > 1 counter pairs (Flow Slices'
+ * binned extension) costs 8 more bytes per extra pair in every format
+ * [algorithms.md §2.4.7]. A datagram holds at most mtu - 28 bytes (IPv4 +
  * UDP headers); it is sent when the next record does not fit (v5: when it
  * holds 30), or `max_delay` after its first record, or at the end of the
  * trace. With `export_l3` the 28 bytes of IPv4/UDP header are counted too.
@@ -39,7 +41,7 @@ typedef struct fs_export_cfg {
 } fs_export_cfg;
 
 typedef struct fs_export_lane {
-    uint64_t cur_bytes, cur_records, cur_n[2];
+    uint64_t cur_records, cur_n[2], cur_extra[2];
     fs_ns    cur_first;
     uint64_t since_template;
     uint64_t records, datagrams, bytes;

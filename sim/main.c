@@ -31,6 +31,7 @@ static void usage(FILE *f)
         "  'netflow:inactive=15s,active=30m,entries=65536'\n"
         "  'sampled-netflow:rate=1/100,mode=random'\n"
         "  'netflow:psamp=random,psamp_rate=0.01,filter=\"tcp port 80\"'\n"
+        "  'sampled-netflow:rate=1/10|uniform:rate=1/4'   (record stages after the meter)\n"
         "Values take units: durations 15s 30m 250ms 1h inf; counts 65536 64k 64Ki 2M;\n"
         "probabilities 1/100 0.01 1%%; yes/no.\n"
         "\n"
@@ -72,6 +73,13 @@ static int cmd_algorithms(int argc, char **argv)
         return 1;
     }
     const char *only = argc == 2 ? argv[1] : NULL;
+    const fs_stage *ost = only ? fs_stage_find(only) : NULL;
+    if (ost) {
+        printf("%s (record stage)\n    %s\n  notes: %s\n  parameters:\n", ost->name,
+               ost->summary, ost->notes);
+        print_params(ost->params, ost->nparams);
+        return 0;
+    }
     if (only && !fs_algo_find(only)) {
         fprintf(stderr, "flowsim algorithms: unknown algorithm '%s' (known:", only);
         for (size_t i = 0; i < fs_algo_count(); i++)
@@ -96,6 +104,19 @@ static int cmd_algorithms(int argc, char **argv)
         }
         printf("\n");
     }
+    for (size_t i = 0; i < fs_stage_count(); i++) {
+        const fs_stage *st = fs_stage_at(i);
+        if (only)
+            continue;
+        if (i == 0)
+            printf("record stages (append to a pipeline as |STAGE[:param=value,...]):\n");
+        printf("  %s\n      %s\n      parameters:", st->name, st->summary);
+        for (size_t j = 0; j < st->nparams; j++)
+            printf(" %s=%s", st->params[j].name, st->params[j].def);
+        printf("\n");
+    }
+    if (!only && fs_stage_count())
+        printf("\n");
     printf("parameters every pipeline has (observation stage, flow key, export, memory model):\n");
     print_params(fs_common_params_def, fs_common_nparams);
     if (!only)
