@@ -33,3 +33,29 @@ int th_records(const char *outdir, int p, int r, th_rec *recs, int max);
 /* Removes a run directory made by th_run. */
 void th_cleanup(const char *outdir);
 #endif
+
+/* ---- driving one meter directly -------------------------------------------
+ * No engine, no trace file: packets built in memory go straight into one
+ * meter, exactly as the engine drives it (advance before each packet, flush
+ * at the end), and every record reaches rec_fn. For tests that need many
+ * seeds of a small, controlled input (variance per flow size, budgets). */
+#include "algo.h"
+
+/* A packet: IPv4 10.0.<flow/256>.<flow%256>:1000+flow -> 10.1.0.1:80, TCP
+ * (proto 6) or UDP (17), size bytes, TCP flags. */
+fs_pkt th_pkt(fs_ns ts, uint32_t flow, uint8_t proto, uint32_t size, uint8_t flags);
+
+typedef struct th_meter_out {
+    int64_t  peak_entries;   /* peak live entries the meter accounted */
+    double   mean_entries;
+    uint64_t records;
+} th_meter_out;
+
+/* spec: "algorithm[:params]" (no record stages); seed seeds the meter's
+ * generator. Returns 0, or -1 with a message on stderr. */
+int th_meter(const char *spec, uint64_t seed, const fs_pkt *pkts, size_t n,
+             void (*rec_fn)(void *ctx, const fs_record *r), void *ctx, th_meter_out *out);
+
+/* The algorithm's estimate of a record summed over all bins (analysis bin
+ * length `bin`, FS_NS_INF for one bin). */
+fs_contrib th_estimate(const char *spec, const fs_record *r, fs_ns bin);

@@ -270,3 +270,27 @@ TEST(netflow_resources)
     th_cleanup(out);
     pcapw_rmdir(dir);
 }
+
+/* The direct meter harness against the same rules: one flow of 5 packets
+ * 1 s apart with inactive 2 s is one record; a 3 s gap splits it. */
+static void count_rec(void *ctx, const fs_record *r)
+{
+    uint64_t *n = ctx;
+    n[0]++;
+    n[1] += r->pkts;
+}
+
+TEST(netflow_direct_harness)
+{
+    fs_pkt p[6];
+    for (int i = 0; i < 5; i++)
+        p[i] = th_pkt((fs_ns)i * FS_NS_PER_S, 7, 17, 100, 0);
+    p[5] = th_pkt(8 * FS_NS_PER_S, 7, 17, 100, 0);
+    uint64_t n[2] = {0, 0};
+    th_meter_out o;
+    CHECK_EQ_I(th_meter("netflow:inactive=2s", 1, p, 6, count_rec, n, &o), 0);
+    CHECK_EQ_U(n[0], 2);
+    CHECK_EQ_U(n[1], 6);
+    CHECK_EQ_I(o.peak_entries, 1);
+    CHECK_EQ_U(o.records, 2);
+}
