@@ -25,6 +25,7 @@ help:
 	@echo "make            build build/flowsim"
 	@echo "make demo       run the default comparison on a shipped real trace (results/demo/)"
 	@echo "make test       build and run every test, then again under ASan+UBSan"
+	@echo "make bench      micro-benchmarks and end-to-end speed against other tools (results/bench/)"
 	@echo "make clean      remove build/"
 
 # ---- dependencies: install only what is missing ---------------------------
@@ -46,6 +47,18 @@ deps deps-test:
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+# The git commit goes into every manifest. version.h is rewritten only when
+# the commit (or the dirty state of the tree) changes, so nothing else rebuilds.
+.PHONY: FORCE
+$(BUILD)/version.h: FORCE
+	@mkdir -p $(dir $@)
+	@c=$$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown); \
+	 git diff --quiet HEAD -- 2>/dev/null || c="$$c-dirty"; \
+	 echo "#define FS_GIT_COMMIT \"$$c\"" > $@.tmp; \
+	 cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+$(BUILD)/sim/engine.o: $(BUILD)/version.h
+$(BUILD)/sim/engine.o: CFLAGS += -I$(BUILD)
 
 $(BUILD)/libflowsim.a: $(LIB_OBJ)
 	@rm -f $@
@@ -86,6 +99,13 @@ test: deps-test
 # ---- demo -----------------------------------------------------------------
 demo: deps $(BUILD)/flowsim
 	bash plots/demo.sh $(BUILD)/flowsim
+
+# ---- benchmarks (bench/) -----------------------------------------------------
+# Micro-benchmarks (Google Benchmark through a C++ shim) and the end-to-end
+# comparison with the raw libpcap read loop and other flow tools; results in
+# results/bench/. Details in bench/README.md.
+bench: deps $(BUILD)/flowsim $(BUILD)/libflowsim.a
+	$(MAKE) -f bench/bench.mk BUILD=$(BUILD) bench
 
 clean:
 	rm -rf build
