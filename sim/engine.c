@@ -585,10 +585,14 @@ typedef struct runctx {
     fs_truth  truth[KC__COUNT];
     int       truth_used[KC__COUNT];
     int       truth_cached[KC__COUNT];
+    char      cache_dir[4096];     /* truth cache directory, "" if none   */
+    char      cache_comb[65];      /* combined hash the index promised     */
     fs_reader *reader;
     fs_binning binning;
     char      err[1024];
     int       status;          /* exit status so far */
+    int       setup_status;    /* exit status if setting up fails: 1 for
+                                  a parameter the run cannot use, else 2 */
     uint64_t  packets;
     fs_ns     first_ts, last_ts;
     int       have_ts;
@@ -675,7 +679,8 @@ static void index_remember(const char *dir, const char *path, const char *sha)
     char idx[4200], rp[PATH_MAX], tmp[4300];
     struct stat st;
     char have[65];
-    if (!realpath(path, rp) || stat(rp, &st) || index_lookup(dir, path, have) == 0)
+    if (!realpath(path, rp) || stat(rp, &st) ||
+        (index_lookup(dir, path, have) == 0 && !strcmp(have, sha)))
         return;
     snprintf(idx, sizeof idx, "%s/traces.tsv", dir);
     snprintf(tmp, sizeof tmp, "%s/traces.tsv.%d", dir, (int)getpid());
@@ -720,12 +725,24 @@ static void combined_hash(char *const shas[], int n, char out[65])
         snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
+static void truth_cache_path(runctx *rc, const char *dir, const char *comb, int kc, char *path,
+                             size_t n)
+{
+    char bl[32];
+    fs_format_duration(rc->binning.len, bl, sizeof bl);
+    snprintf(path, n, "%s/truth-%.32s-k%d-b%s.bin", dir, comb, kc, bl);
+}
+
+/* Before the pass: read each truth from the cache when the traces' hashes
+ * are known from the index and a valid cache file exists; otherwise compute
+ * it and write it to a temporary file, named for good after the pass. */
 static int setup_truth_cache(runctx *rc, const char *const *traces, int ntraces)
 {
     char buf[4096];
     const char *dir = cache_dir(rc->cfg, buf, sizeof buf);
     if (!dir || mkdir_p(dir))
         return 0;
+    snprintf(rc->cache_dir, sizeof rc->cache_dir, "%s", dir);
     char **shas = calloc((size_t)ntraces, sizeof *shas);
     if (!shas)
         return 0;
@@ -735,39 +752,79 @@ static int setup_truth_cache(runctx *rc, const char *const *traces, int ntraces)
         if (!shas[i] || index_lookup(dir, traces[i], shas[i]))
             all = 0;
     }
-    char comb[65] = "";
     if (all)
-        combined_hash(shas, ntraces, comb);
+        combined_hash(shas, ntraces, rc->cache_comb);
     for (int i = 0; i < ntraces; i++)
         free(shas[i]);
     free(shas);
-    if (!all)
-        return 0; /* first run over these files: the cache is written next time */
     for (int kc = 0; kc < KC__COUNT; kc++) {
         if (!rc->truth_used[kc])
             continue;
-        char path[4400], bl[32];
-        fs_format_duration(rc->binning.len, bl, sizeof bl);
-        snprintf(path, sizeof path, "%s/truth-%.32s-k%d-b%s.bin", dir, comb, kc, bl);
-        int r = fs_truth_cache_open(&rc->truth[kc], path, rc->err, sizeof rc->err);
-        if (r < 0)
-            return -1;
-        rc->truth_cached[kc] = r == 1;
+        char path[4400];
+        if (all) {
+            truth_cache_path(rc, dir, rc->cache_comb, kc, path, sizeof path);
+            int r = fs_truth_cache_read(&rc->truth[kc], path, rc->err, sizeof rc->err);
+            if (r < 0)
+                return -1;
+            if (r == 1) {
+                rc->truth_cached[kc] = 1;
+                continue;
+            }
+        }
+        snprintf(path, sizeof path, "%s/truth-tmp-%d-k%d.tmp", dir, (int)getpid(), kc);
+        fs_truth_cache_write(&rc->truth[kc], path);
     }
     return 0;
 }
 
-static void remember_traces(runctx *rc)
+/* After a complete pass: name the truths just written after the traces'
+ * hashes, remember the hashes, and check that a truth read from the cache
+ * belonged to these very bytes. Returns -1 (message in rc->err) when a
+ * trace changed behind the index's back. */
+static int finish_truth_cache(runctx *rc)
 {
-    char buf[4096];
-    const char *dir = cache_dir(rc->cfg, buf, sizeof buf);
-    if (!dir || mkdir_p(dir))
-        return;
-    for (int i = 0; i < fs_reader_nfiles(rc->reader); i++) {
+    if (!rc->cache_dir[0])
+        return 0;
+    int n = fs_reader_nfiles(rc->reader);
+    const char **shas = calloc((size_t)n, sizeof *shas);
+    if (!shas)
+        return 0;
+    int all = 1;
+    for (int i = 0; i < n; i++) {
+        const fs_file_info *fi = fs_reader_file(rc->reader, i);
+        if (!fi->sha256_done)
+            all = 0;
+        shas[i] = fi->sha256;
+    }
+    char comb[65] = "";
+    if (all)
+        combined_hash((char *const *)shas, n, comb);
+    free(shas);
+    int stale = 0;
+    for (int kc = 0; kc < KC__COUNT; kc++) {
+        if (!rc->truth_used[kc])
+            continue;
+        if (rc->truth_cached[kc]) {
+            stale |= all && strcmp(comb, rc->cache_comb) != 0;
+        } else if (all) {
+            char path[4400];
+            truth_cache_path(rc, rc->cache_dir, comb, kc, path, sizeof path);
+            fs_truth_cache_commit(&rc->truth[kc], path);
+        }
+    }
+    for (int i = 0; i < n; i++) {
         const fs_file_info *fi = fs_reader_file(rc->reader, i);
         if (fi->sha256_done)
-            index_remember(dir, fi->path, fi->sha256);
+            index_remember(rc->cache_dir, fi->path, fi->sha256);
     }
+    if (stale) {
+        snprintf(rc->err, sizeof rc->err,
+                 "%s: the trace's contents changed since its ground truth was cached (same "
+                 "size, time and inode); no results written, the cache is corrected: run again",
+                 fs_reader_file(rc->reader, 0)->path);
+        return -1;
+    }
+    return 0;
 }
 
 static int obs_init(runctx *rc, prun *u, char *err, size_t errlen)
@@ -878,8 +935,10 @@ static int setup_runs(runctx *rc)
                 return -1;
             }
             gsl_rng_set(u->rng, (unsigned long)u->seed);
-            if (obs_init(rc, u, rc->err, sizeof rc->err))
+            if (obs_init(rc, u, rc->err, sizeof rc->err)) {
+                rc->setup_status = 1;
                 return -1;
+            }
             fs_acct_init(&u->acct, on_second, u);
             fs_export_cfg ec = {u->spec->common.export_fmt, u->spec->common.mtu,
                                 u->spec->common.export_delay, u->spec->common.template_refresh,
@@ -929,6 +988,7 @@ static int setup_runs(runctx *rc)
                     sr->state = NULL;
                     snprintf(rc->err, sizeof rc->err, "-m '%s': %s: %s", u->spec->spec,
                              sr->stage->name, serr);
+                    rc->setup_status = 1;
                     return -1;
                 }
                 next = to_stage;
@@ -939,6 +999,7 @@ static int setup_runs(runctx *rc)
             char aerr[512];
             if (u->spec->algo->init(u->state, u->spec->aparams, &env, aerr, sizeof aerr)) {
                 snprintf(rc->err, sizeof rc->err, "-m '%s': %s", u->spec->spec, aerr);
+                rc->setup_status = 1;
                 return -1;
             }
         }
@@ -1107,13 +1168,16 @@ static void finish_runs(runctx *rc, int read_ok)
             fs_truth_advance(&rc->truth[kc], FS_NS_INF - 1);
         }
     }
-    for (size_t r = 0; r < rc->nruns; r++) {
-        prun *u = &rc->runs[r];
-        if (read_ok)
-            fs_eval_finish(&u->ev, FS_NS_INF);
-        else
-            fs_eval_finish(&u->ev, fs_bin_start(&rc->binning, fs_bin_of(&rc->binning, end)));
-    }
+    /* After a read error a computed truth holds exactly the packets read,
+     * so every bin is evaluated; a truth read from the cache holds the whole
+     * trace, so only the bins before the one the error fell into are. */
+    int cached = 0;
+    for (int kc = 0; kc < KC__COUNT; kc++)
+        cached |= rc->truth_used[kc] && rc->truth_cached[kc];
+    fs_ns limit = read_ok || !cached ? FS_NS_INF
+                                     : fs_bin_start(&rc->binning, fs_bin_of(&rc->binning, end));
+    for (size_t r = 0; r < rc->nruns; r++)
+        fs_eval_finish(&rc->runs[r].ev, limit);
 }
 
 static void stats_row(void *ctx, const char *name, double v)
@@ -1284,6 +1348,10 @@ static int write_manifest(runctx *rc, int argc, char **argv)
                                               rc->truth_cached[kc] ? "read from cache" :
                                               rc->truth[kc].cache_path ? "computed, cached" :
                                               "computed"));
+            if (rc->truth[kc].cache_path) {
+                snprintf(k, sizeof k, "k%d_file", kc);
+                json_object_object_add(tc, k, json_object_new_string(rc->truth[kc].cache_path));
+            }
         }
     json_object_object_add(m, "ground_truth", tc);
     json_object *pl = json_object_new_array();
@@ -1358,9 +1426,9 @@ static void summary(runctx *rc)
             if (u->pipeline != i)
                 continue;
             const fs_acc *a = &u->ev.all_total;
-            x[k] = a->t_by ? 100 * (a->e_by - a->t_by) / a->t_by : NAN;
-            x[nrep + k] = a->t_pk ? 100 * (a->e_pk - a->t_pk) / a->t_pk : NAN;
-            x[2 * nrep + k] = a->t_fl ? 100 * (a->e_fl - a->t_fl) / a->t_fl : NAN;
+            x[k] = 100 * fs_rel_err(a->e_by, a->t_by);
+            x[nrep + k] = 100 * fs_rel_err(a->e_pk, a->t_pk);
+            x[2 * nrep + k] = 100 * fs_rel_err(a->e_fl, a->t_fl);
             x[3 * nrep + k] = (double)u->acct.peak;
             x[4 * nrep + k] = (double)u->acct.exp_bytes;
             k++;
@@ -1411,6 +1479,31 @@ static void free_runs(runctx *rc)
             fs_truth_free(&rc->truth[kc]);
 }
 
+/* Compiles every pipeline's filter for every trace's link type before any
+ * output is made, so a bad expression is a parameter error. */
+static int check_filters(runctx *rc)
+{
+    for (int i = 0; i < rc->nspecs; i++) {
+        const char *f = rc->specs[i].common.filter;
+        if (!f || !*f)
+            continue;
+        for (int j = 0; j < fs_reader_nfiles(rc->reader); j++) {
+            pcap_t *p = pcap_open_dead(fs_reader_file(rc->reader, j)->linktype, 262144);
+            struct bpf_program prog;
+            if (!p || pcap_compile(p, &prog, f, 1, PCAP_NETMASK_UNKNOWN)) {
+                snprintf(rc->err, sizeof rc->err, "-m '%s': filter '%s': %s", rc->specs[i].spec,
+                         f, p ? pcap_geterr(p) : "cannot compile");
+                if (p)
+                    pcap_close(p);
+                return -1;
+            }
+            pcap_freecode(&prog);
+            pcap_close(p);
+        }
+    }
+    return 0;
+}
+
 int fs_run(const fs_run_cfg *cfg, const char *const *traces, int ntraces,
            fs_pipeline_spec *specs, int nspecs, int argc, char **argv)
 {
@@ -1423,11 +1516,18 @@ int fs_run(const fs_run_cfg *cfg, const char *const *traces, int ntraces,
     rc->specs = specs;
     rc->nspecs = nspecs;
     rc->binning.len = cfg->bin;
+    rc->setup_status = 2;
     int status = 0;
     if (fs_reader_open(&rc->reader, traces, ntraces, rc->err, sizeof rc->err)) {
         fprintf(stderr, "flowsim: %s\n", rc->err);
         free(rc);
         return 2;
+    }
+    if (check_filters(rc)) {
+        fprintf(stderr, "flowsim run: %s\n", rc->err);
+        fs_reader_close(rc->reader);
+        free(rc);
+        return 1;
     }
     if (mkdir_p(cfg->out)) {
         fprintf(stderr, "flowsim: %s: cannot create output directory: %s\n", cfg->out,
@@ -1437,11 +1537,12 @@ int fs_run(const fs_run_cfg *cfg, const char *const *traces, int ntraces,
         return 2;
     }
     if (setup_runs(rc) || setup_truth_cache(rc, traces, ntraces)) {
-        fprintf(stderr, "flowsim: %s\n", rc->err);
+        fprintf(stderr, "flowsim%s: %s\n", rc->setup_status == 1 ? " run" : "", rc->err);
+        status = rc->setup_status;
         free_runs(rc);
         fs_reader_close(rc->reader);
         free(rc);
-        return 1;
+        return status;
     }
     int rdr = main_loop(rc);
     if (rdr < 0)
@@ -1453,20 +1554,25 @@ int fs_run(const fs_run_cfg *cfg, const char *const *traces, int ntraces,
         snprintf(rc->err, sizeof rc->err, "%s", readerr);
     for (size_t r = 0; r < rc->nruns; r++)
         resource_rows(&rc->runs[r]);
-    if (rdr == 0)
-        remember_traces(rc);
+    int stale = 0;
+    if (rdr == 0 && finish_truth_cache(rc)) {
+        stale = 1;
+        rc->status = 2;
+    }
     char werr[1024] = "";
-    if (write_csvs(rc) || write_manifest(rc, argc, argv)) {
+    if ((!stale && write_csvs(rc)) || write_manifest(rc, argc, argv)) {
         snprintf(werr, sizeof werr, "%s", rc->err);
         if (!rc->status)
             rc->status = 2;
     }
-    if (!cfg->quiet && !werr[0])
+    if (!cfg->quiet && !werr[0] && !stale)
         summary(rc);
     if (rc->status) {
-        fprintf(stderr, "flowsim: %s\n", werr[0] ? werr : rc->err);
-        if (rdr < 0)
-            fprintf(stderr, "flowsim: results up to the error were written to %s\n", cfg->out);
+        if (rdr < 0 && !werr[0])
+            fprintf(stderr, "flowsim: %s (results up to the error are in %s)\n", rc->err,
+                    cfg->out);
+        else
+            fprintf(stderr, "flowsim: %s\n", werr[0] ? werr : rc->err);
     }
     status = rc->status;
     free_runs(rc);

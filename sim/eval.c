@@ -150,8 +150,12 @@ void fs_eval_record(fs_eval *ev, const fs_algo *algo, const void *params, const 
 void fs_eval_row(fs_eval *ev, const char *bin, const char *agg, const char *key,
                  const char *metric, double v)
 {
+    /* Whole numbers below 2^53 are printed in full (counts of bytes of a
+     * large trace must not lose digits); others with 12 significant digits. */
     if (isnan(v))
         fprintf(ev->out, "%s,%s,%s,%s,%s,nan\n", ev->prefix, bin, agg, key, metric);
+    else if (v == floor(v) && fabs(v) < 9007199254740992.0)
+        fprintf(ev->out, "%s,%s,%s,%s,%s,%.0f\n", ev->prefix, bin, agg, key, metric, v);
     else
         fprintf(ev->out, "%s,%s,%s,%s,%s,%.12g\n", ev->prefix, bin, agg, key, metric, v);
 }
@@ -161,10 +165,11 @@ static void mrow(fs_eval *ev, const char *bin, const char *agg, const char *key,
     fs_eval_row(ev, bin, agg, key, fs_metric_name[m], v);
 }
 
-static double rel(double e, double t)
+double fs_rel_err(double e, double t)
 {
     return t != 0 ? (e - t) / t : (e == 0 ? 0.0 : NAN);
 }
+#define rel fs_rel_err
 
 static void write_acc(fs_eval *ev, const char *bin, const char *agg, const char *key,
                       const fs_acc *a, int full)

@@ -123,6 +123,8 @@ void fs_eval_finalize_upto(fs_eval *ev, fs_ns safe);
  * by a read error passes the start of the bin it stopped in, so that no bin
  * is compared with a truth it saw only part of. */
 void fs_eval_finish(fs_eval *ev, fs_ns limit);
+/* (est - true) / true; 0 when both are 0, nan when only true is 0. */
+double fs_rel_err(double est, double truth);
 /* Writes one whole-trace row (used by the engine for resources and counters). */
 void fs_eval_row(fs_eval *ev, const char *bin, const char *agg, const char *key,
                  const char *metric, double v);

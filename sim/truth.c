@@ -47,9 +47,8 @@ void fs_truth_free(fs_truth *t)
         fclose(t->cache_in);
     fs_truth_cache_abort(t);
     free(t->cache_path);
-    free(t->cache_tmp);
     t->cache_in = NULL;
-    t->cache_path = t->cache_tmp = NULL;
+    t->cache_path = NULL;
 }
 
 static fs_tbin *new_bin(fs_truth *t, int64_t k)
@@ -166,51 +165,90 @@ static int read_exact(FILE *f, void *p, size_t n)
     return fread(p, 1, n, f) == n ? 0 : -1;
 }
 
-int fs_truth_cache_open(fs_truth *t, const char *path, char *err, size_t errlen)
+/* Walks the whole file: header matching this truth, well-formed bins in
+ * increasing order, the end mark, nothing after it. */
+static int cache_valid(const fs_truth *t, FILE *f)
 {
-    t->cache_path = strdup(path);
-    if (!t->cache_path) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
+    char magic[8];
+    uint32_t ver, kc;
+    int64_t blen, bin, prev = INT64_MIN;
+    uint64_t n, tot[2];
+    if (read_exact(f, magic, 8) || memcmp(magic, CACHE_MAGIC, 8) || read_exact(f, &ver, 4) ||
+        ver != CACHE_VERSION || read_exact(f, &kc, 4) || (int)kc != t->keycfg ||
+        read_exact(f, &blen, 8) || blen != t->binning.len)
+        return 0;
+    const long entry = (long)(sizeof(fs_key) + 8 + 8 + 4);
+    for (;;) {
+        if (read_exact(f, &bin, 8))
+            return 0;
+        if (bin == END_MARK)
+            break;
+        if (bin <= prev || read_exact(f, &n, 8) || n > (uint64_t)1 << 40 ||
+            fseek(f, (long)n * entry, SEEK_CUR))
+            return 0;
+        prev = bin;
     }
+    if (read_exact(f, tot, 16))
+        return 0;
+    char extra;
+    return fread(&extra, 1, 1, f) == 0 && feof(f);
+}
+
+int fs_truth_cache_read(fs_truth *t, const char *path, char *err, size_t errlen)
+{
     FILE *f = fopen(path, "rb");
-    if (f) {
-        char magic[8];
-        uint32_t ver, kc;
-        int64_t blen;
-        if (read_exact(f, magic, 8) || memcmp(magic, CACHE_MAGIC, 8) || read_exact(f, &ver, 4) ||
-            ver != CACHE_VERSION || read_exact(f, &kc, 4) || (int)kc != t->keycfg ||
-            read_exact(f, &blen, 8) || blen != t->binning.len) {
-            fclose(f);
-            /* Not ours or damaged: recompute and overwrite it. */
-        } else {
-            t->cache_in = f;
-            if (read_exact(f, &t->cache_next_bin, 8)) {
-                snprintf(err, errlen, "%s: truncated ground-truth cache file", path);
-                return -1;
-            }
-            return 1;
-        }
+    if (!f)
+        return 0;
+    /* cache_valid skips entries with fseek, which succeeds past the end of
+     * a file cut short; the end mark must also be where the file ends. */
+    long end = cache_valid(t, f) ? ftell(f) : -1;
+    if (end < 0 || fseek(f, 0, SEEK_END) || ftell(f) != end || fseek(f, 24, SEEK_SET)) {
+        fclose(f);
+        return 0;
     }
-    size_t n = strlen(path) + 8;
-    t->cache_tmp = malloc(n);
-    if (!t->cache_tmp) {
-        snprintf(err, errlen, "out of memory");
+    free(t->cache_path);
+    t->cache_path = strdup(path);
+    if (!t->cache_path || read_exact(f, &t->cache_next_bin, 8)) {
+        fclose(f);
+        snprintf(err, errlen, "%s: cannot read ground-truth cache file", path);
         return -1;
     }
-    snprintf(t->cache_tmp, n, "%s.tmp", path);
+    t->cache_in = f;
+    return 1;
+}
+
+void fs_truth_cache_write(fs_truth *t, const char *tmp_path)
+{
+    t->cache_tmp = strdup(tmp_path);
+    if (!t->cache_tmp)
+        return;
     t->cache_out = fopen(t->cache_tmp, "wb");
     if (!t->cache_out) {
         /* The cache is an optimisation: carry on without it. */
         free(t->cache_tmp);
         t->cache_tmp = NULL;
-        return 0;
+        return;
     }
     uint32_t ver = CACHE_VERSION, kc = (uint32_t)t->keycfg;
     if (fwrite(CACHE_MAGIC, 8, 1, t->cache_out) != 1 || fwrite(&ver, 4, 1, t->cache_out) != 1 ||
         fwrite(&kc, 4, 1, t->cache_out) != 1 ||
         fwrite(&t->binning.len, 8, 1, t->cache_out) != 1)
         t->cache_error = 1;
+}
+
+int fs_truth_cache_commit(fs_truth *t, const char *final_path)
+{
+    if (!t->cache_written || !t->cache_tmp)
+        return -1;
+    if (rename(t->cache_tmp, final_path)) {
+        remove(t->cache_tmp);
+        return -1;
+    }
+    free(t->cache_path);
+    t->cache_path = strdup(final_path);
+    free(t->cache_tmp);
+    t->cache_tmp = NULL;
+    t->cache_written = 0;
     return 0;
 }
 
@@ -278,8 +316,8 @@ void fs_truth_finish(fs_truth *t)
         ok = (fclose(t->cache_out) == 0) && ok;
         t->cache_out = NULL;
         if (ok)
-            ok = rename(t->cache_tmp, t->cache_path) == 0;
-        if (!ok)
+            t->cache_written = 1;
+        else
             remove(t->cache_tmp);
     }
 }
@@ -289,6 +327,11 @@ void fs_truth_cache_abort(fs_truth *t)
     if (t->cache_out) {
         fclose(t->cache_out);
         t->cache_out = NULL;
-        remove(t->cache_tmp);
     }
+    if (t->cache_tmp) {
+        remove(t->cache_tmp);
+        free(t->cache_tmp);
+        t->cache_tmp = NULL;
+    }
+    t->cache_written = 0;
 }

@@ -49,7 +49,9 @@ typedef struct fs_truth {
     /* cache */
     FILE      *cache_in;       /* reading bins from a cache file        */
     FILE      *cache_out;      /* writing bins to a temporary file      */
-    char      *cache_path, *cache_tmp;
+    char      *cache_path;     /* file read from, or committed to       */
+    char      *cache_tmp;      /* temporary file being written          */
+    int        cache_written;  /* the temporary file is complete        */
     int        cache_error;
     int64_t    cache_next_bin; /* next bin to be read from cache_in      */
     int        cache_eof;
@@ -61,7 +63,8 @@ void fs_truth_free(fs_truth *t);
 void fs_truth_packet(fs_truth *t, const fs_pkt *p);
 /* The trace clock reached `now`: bins ending at or before it are complete. */
 void fs_truth_advance(fs_truth *t, fs_ns now);
-/* End of trace: every bin is complete. */
+/* End of trace: every bin is complete (and a cache being written gets its
+ * end mark). */
 void fs_truth_finish(fs_truth *t);
 /* Complete table of bin k, or NULL if the trace had no packet in it. */
 fs_tbin *fs_truth_bin(fs_truth *t, int64_t k);
@@ -70,15 +73,18 @@ int64_t fs_truth_next_bin(fs_truth *t, int64_t k);
 /* An evaluation is done with every bin < k. */
 void fs_truth_release_below(fs_truth *t, int64_t k, int64_t *released_below);
 
-/* ---- disk cache ---- */
-/* Opens the cache for this truth: if `path` exists and is valid, bins are
- * read from it (returns 1: the caller must not call fs_truth_packet);
- * otherwise bins are written to path.tmp and renamed by fs_truth_finish
- * (returns 0). -1 on error (message in err). */
-int  fs_truth_cache_open(fs_truth *t, const char *path, char *err, size_t errlen);
+/* ---- disk cache ----
+ * Reading: fs_truth_cache_read checks the whole file (header, every bin's
+ * structure, the end mark) before using it; a missing, foreign or damaged
+ * file returns 0 and the truth is computed instead. Writing: bins go to a
+ * temporary file while the pass runs; fs_truth_cache_commit renames it to
+ * its final name (known only once the traces' SHA-256 is) after a complete
+ * pass; fs_truth_cache_abort removes it. */
+int  fs_truth_cache_read(fs_truth *t, const char *path, char *err, size_t errlen);
+void fs_truth_cache_write(fs_truth *t, const char *tmp_path);
+int  fs_truth_cache_commit(fs_truth *t, const char *final_path);
 /* When reading from the cache: the trace clock reached now. */
 int  fs_truth_cache_read_until(fs_truth *t, fs_ns now, char *err, size_t errlen);
-/* Abandon a cache being written (the run failed). */
 void fs_truth_cache_abort(fs_truth *t);
 
 #endif
