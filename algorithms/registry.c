@@ -6,10 +6,12 @@
 
 extern const fs_algo fs_algo_netflow;
 extern const fs_algo fs_algo_sampled_netflow;
+extern const fs_algo fs_algo_sample_and_hold;
 
 static const fs_algo *const registry[] = {
     &fs_algo_netflow,
     &fs_algo_sampled_netflow,
+    &fs_algo_sample_and_hold,
 };
 
 size_t fs_algo_count(void)
@@ -33,12 +35,14 @@ const fs_algo *fs_algo_find(const char *name)
 extern const fs_stage fs_stage_uniform;
 extern const fs_stage fs_stage_hash;
 extern const fs_stage fs_stage_filter;
+extern const fs_stage fs_stage_smart;
 
 /* Record stages (flow sampling, smart sampling, record filters). */
 static const fs_stage *const stages[] = {
     &fs_stage_uniform,
     &fs_stage_hash,
     &fs_stage_filter,
+    &fs_stage_smart,
 };
 
 size_t fs_stage_count(void)
