@@ -78,8 +78,8 @@ static void hash_record(void *st, const fs_record *r)
 static void rs_stats(const void *st, void (*fn)(void *, const char *, double), void *ctx)
 {
     const rs_state *s = st;
-    fn(ctx, "stage_records_in", (double)s->seen);
-    fn(ctx, "stage_records_out", (double)s->kept);
+    fn(ctx, "records_in", (double)s->seen);
+    fn(ctx, "records_out", (double)s->kept);
 }
 
 const fs_stage fs_stage_uniform = {
@@ -173,8 +173,8 @@ static void rf_record(void *st, const fs_record *r)
 static void rf_stats(const void *st, void (*fn)(void *, const char *, double), void *ctx)
 {
     const rf_state *s = st;
-    fn(ctx, "stage_records_in", (double)s->seen);
-    fn(ctx, "stage_records_out", (double)s->kept);
+    fn(ctx, "records_in", (double)s->seen);
+    fn(ctx, "records_out", (double)s->kept);
 }
 
 const fs_stage fs_stage_filter = {

@@ -1185,6 +1185,21 @@ static void stats_row(void *ctx, const char *name, double v)
     fs_eval_row(ctx, "all", "total", "all", name, v);
 }
 
+/* Counters of record stage j are named stage<j+1>_<name>, so two stages of
+ * the same kind in one pipeline never give two rows of one metric. */
+typedef struct stage_stats_ctx {
+    fs_eval *ev;
+    int      j;
+} stage_stats_ctx;
+
+static void stage_stats_row(void *ctx, const char *name, double v)
+{
+    const stage_stats_ctx *c = ctx;
+    char m[128];
+    snprintf(m, sizeof m, "stage%d_%s", c->j + 1, name);
+    fs_eval_row(c->ev, "all", "total", "all", m, v);
+}
+
 static void resource_rows(prun *u)
 {
     fs_eval *ev = &u->ev;
@@ -1227,8 +1242,10 @@ static void resource_rows(prun *u)
     if (u->spec->algo->stats)
         u->spec->algo->stats(u->state, stats_row, ev);
     for (int j = 0; j < u->nstages; j++)
-        if (u->stages[j].stage->stats && u->stages[j].state)
-            u->stages[j].stage->stats(u->stages[j].state, stats_row, ev);
+        if (u->stages[j].stage->stats && u->stages[j].state) {
+            stage_stats_ctx sc = {ev, j};
+            u->stages[j].stage->stats(u->stages[j].state, stage_stats_row, &sc);
+        }
 }
 
 /* Concatenates a temporary file into out. */

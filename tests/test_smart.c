@@ -802,7 +802,7 @@ TEST(smart_engine_unbiased)
         fprintf(stderr, "  engine dport %s: %.0f bytes (%.0f%% of all), mean rel err %+.5f\n",
                 key, top_bytes, 100 * top_bytes / X, m / top_bytes - 1);
     /* exported records: mean over replicates = sum r_i */
-    CHECK_EQ_I(th_metric(out, 0, "all", "total", "all", "smart_expected_out", v, R), R);
+    CHECK_EQ_I(th_metric(out, 0, "all", "total", "all", "stage1_smart_expected_out", v, R), R);
     CHECK_NEAR(v[0], er0, 1e-6 * er0);
     CHECK_EQ_I(th_metric(out, 0, "all", "total", "all", "export_records", v, R), R);
     mean_var(v, R, &m, &var);
