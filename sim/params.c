@@ -210,7 +210,10 @@ void fs_param_format(const fs_param_def *d, const void *params, char *buf, size_
     case FS_P_REAL: {
         double v;
         memcpy(&v, base, sizeof v);
-        snprintf(buf, len, "%.17g", v);
+        if (isinf(v) && v > 0)
+            snprintf(buf, len, "inf");
+        else
+            snprintf(buf, len, "%.17g", v);
         break;
     }
     case FS_P_ENUM: {
@@ -342,6 +345,11 @@ int fs_param_set(const fs_param_def *d, void *out, const char *value, const char
     }
     case FS_P_REAL: {
         double v;
+        if ((d->flags & FS_PF_INF_OK) && (!strcmp(value, "inf") || !strcmp(value, "off"))) {
+            v = INFINITY;
+            memcpy(base, &v, sizeof v);
+            return 0;
+        }
         if (fs_parse_real(value, &v))
             return range_error(d, value, ctx, "not a number", err, errlen);
         if (check_num(d, v, value, ctx, err, errlen))

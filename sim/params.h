@@ -13,7 +13,8 @@
  *             FS_NS_INF). Stored as int64 nanoseconds.
  *   count     65536, 64k (=64000), 2M, 1G, 64Ki (=65536), 1Mi; stored uint64.
  *   prob      1/100, 0.01, 1 (a probability in (0,1]); stored double.
- *   real      decimal with optional k/M/G suffix; stored double.
+ *   real      decimal with optional k/M/G suffix; stored double (inf where
+ *             allowed is stored as INFINITY).
  *   bytes     like count (64, 1500, 64k); stored uint64.
  *   enum      one of the listed names; stored int (index).
  *   bool      yes/no, true/false, on/off, 1/0; stored int.
@@ -39,7 +40,7 @@ enum fs_ptype {
 };
 
 /* flags */
-#define FS_PF_INF_OK   0x01  /* duration/count: accepts inf/off            */
+#define FS_PF_INF_OK   0x01  /* duration/count/bytes/real: accepts inf/off */
 #define FS_PF_MIN_EXCL 0x02  /* value must be > min (else >= min)          */
 #define FS_PF_ZERO_OK  0x04  /* 0 is accepted even if below min (0 = off)  */
 
