@@ -7,11 +7,13 @@
 extern const fs_algo fs_algo_netflow;
 extern const fs_algo fs_algo_sampled_netflow;
 extern const fs_algo fs_algo_sample_and_hold;
+extern const fs_algo fs_algo_adaptive_netflow;
 
 static const fs_algo *const registry[] = {
     &fs_algo_netflow,
     &fs_algo_sampled_netflow,
     &fs_algo_sample_and_hold,
+    &fs_algo_adaptive_netflow,
 };
 
 size_t fs_algo_count(void)
