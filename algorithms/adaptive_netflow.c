@@ -98,7 +98,7 @@ static const fs_param_def anf_params_def[] = {
      "rates powers of two [S, §2.3]", 1, 0, NULL, FS_PF_MIN_EXCL},
     {"renorm_target", FS_P_REAL, P(renorm_target), "0.5", "fraction of entries",
      "renormalization lowers the rate until at most renorm_target*entries entries remain; in "
-     "(0,1) [S, §2.3]", 0, 1, NULL, FS_PF_MIN_EXCL},
+     "(0,1) [S, §2.3]", 0, 1, NULL, FS_PF_MIN_EXCL | FS_PF_MAX_EXCL},
     {"renorm", FS_P_ENUM, P(renorm), "proportional", "",
      "renormalization of bytes: proportional = b' = b*c'/c after binomial thinning of the "
      "packet counts [K/S]; oracle = store every packet's size and thin packets exactly "

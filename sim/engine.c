@@ -521,14 +521,15 @@ static void on_record(void *ctx, const fs_record *r)
         addr_text(&r->key, 1, d, sizeof d);
         fprintf(u->records,
                 "%lld.%09lld,%lld.%09lld,%lld.%09lld,%s,%s,%u,%u,%u,%u,%u,%llu,%.17g,%u,%u,%s,"
-                "%.17g,%.17g,%.17g,%.17g,%lld\n",
+                "%.17g,%.17g,%.17g,%.17g,%lld,%u,%u\n",
                 (long long)(r->exported / FS_NS_PER_S), (long long)(r->exported % FS_NS_PER_S),
                 (long long)(r->first / FS_NS_PER_S), (long long)(r->first % FS_NS_PER_S),
                 (long long)(r->last / FS_NS_PER_S), (long long)(r->last % FS_NS_PER_S), s, d,
                 r->key.proto, r->key.sport, r->key.dport, r->key.tos, r->key.vlan,
                 (unsigned long long)r->pkts, r->bytes, r->syn_pkts, r->tcp_flags,
                 fs_reason_name[r->reason < FS_REASON__COUNT ? r->reason : 0], r->q_pkt,
-                r->p_slice, r->p_end, r->weight, (long long)r->bin_id);
+                r->p_slice, r->p_end, r->weight, (long long)r->bin_id, r->first_pkts,
+                (unsigned)r->n_bins);
     }
 }
 
@@ -960,7 +961,7 @@ static int setup_runs(runctx *rc)
                     return -1;
                 fprintf(u->records, "exported,first,last,src,dst,proto,sport,dport,tos,vlan,"
                                     "packets,bytes,syn_packets,tcp_flags,reason,q_pkt,p_slice,"
-                                    "p_end,weight,bin_id\n");
+                                    "p_end,weight,bin_id,first_pkts,n_bins\n");
             }
             if (cfg->timeseries == 2 || (cfg->timeseries == 1 && k == 0))
                 if (!(u->ts = tmpfile())) {

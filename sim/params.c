@@ -240,6 +240,7 @@ void fs_param_format(const fs_param_def *d, const void *params, char *buf, size_
 void fs_param_describe_range(const fs_param_def *d, char *buf, size_t len)
 {
     const char *lo = (d->flags & FS_PF_MIN_EXCL) ? ">" : ">=";
+    const char *hi = (d->flags & FS_PF_MAX_EXCL) ? "<" : "<=";
     char zero[32] = "";
     if (d->flags & FS_PF_ZERO_OK)
         snprintf(zero, sizeof zero, "0 (off) or ");
@@ -249,14 +250,14 @@ void fs_param_describe_range(const fs_param_def *d, char *buf, size_t len)
                  d->max > 0 ? "" : "", (d->flags & FS_PF_INF_OK) ? ", or inf" : "");
         if (d->max > 0) {
             size_t k = strlen(buf);
-            snprintf(buf + k, len - k, " and <= %gs", d->max);
+            snprintf(buf + k, len - k, " and %s %gs", hi, d->max);
         }
         break;
     case FS_P_COUNT:
     case FS_P_BYTES:
     case FS_P_REAL:
         if (d->max > 0)
-            snprintf(buf, len, "%sa number %s %g and <= %g%s", zero, lo, d->min, d->max,
+            snprintf(buf, len, "%sa number %s %g and %s %g%s", zero, lo, d->min, hi, d->max,
                      (d->flags & FS_PF_INF_OK) ? ", or inf" : "");
         else
             snprintf(buf, len, "%sa number %s %g%s", zero, lo, d->min,
@@ -301,7 +302,7 @@ static int check_num(const fs_param_def *d, double v, const char *value, const c
     int below = (d->flags & FS_PF_MIN_EXCL) ? !(v > d->min) : !(v >= d->min);
     if (below)
         return range_error(d, value, ctx, "out of range", err, errlen);
-    if (d->max > 0 && v > d->max)
+    if (d->max > 0 && ((d->flags & FS_PF_MAX_EXCL) ? !(v < d->max) : v > d->max))
         return range_error(d, value, ctx, "out of range", err, errlen);
     return 0;
 }

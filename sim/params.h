@@ -43,6 +43,7 @@ enum fs_ptype {
 #define FS_PF_INF_OK   0x01  /* duration/count/bytes/real: accepts inf/off */
 #define FS_PF_MIN_EXCL 0x02  /* value must be > min (else >= min)          */
 #define FS_PF_ZERO_OK  0x04  /* 0 is accepted even if below min (0 = off)  */
+#define FS_PF_MAX_EXCL 0x08  /* value must be < max (else <= max)          */
 
 typedef struct fs_param_def {
     const char *name;
