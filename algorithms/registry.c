@@ -6,6 +6,7 @@
 
 extern const fs_algo fs_algo_netflow;
 extern const fs_algo fs_algo_sampled_netflow;
+extern const fs_algo fs_algo_flow_slices;
 extern const fs_algo fs_algo_sample_and_hold;
 extern const fs_algo fs_algo_adaptive_netflow;
 
@@ -14,6 +15,7 @@ static const fs_algo *const registry[] = {
     &fs_algo_sampled_netflow,
     &fs_algo_sample_and_hold,
     &fs_algo_adaptive_netflow,
+    &fs_algo_flow_slices,
 };
 
 size_t fs_algo_count(void)

@@ -142,8 +142,12 @@ typedef struct fs_record {
     fs_ns    exported;     /* simulated time of export                     */
     uint64_t pkts;         /* counted packets (ANF: renormalized)          */
     double   bytes;        /* counted bytes (FS: starts at b/p)            */
-    double   bytes_sq;     /* sum of squared sizes of counted packets, for
-                              variance estimates (NAN if not tracked)      */
+    double   bytes_sq;     /* second-moment counter for the algorithm's own
+                              byte-variance estimate (NAN if not tracked):
+                              NetFlow, ANF: sum of squared sizes of counted
+                              packets; Flow Slices: its per-record variance
+                              counter (flow_slices.c). Only the record's own
+                              estimator reads it.                          */
     uint32_t syn_pkts;     /* counted packets with SYN                     */
     uint32_t first_pkts;   /* ANF flow counting extension marks            */
     uint8_t  tcp_flags;    /* OR of the flags of counted packets           */
