@@ -32,7 +32,7 @@ help:
 DEB_PKGS = build-essential pkg-config libpcap-dev libgsl-dev libxxhash-dev libjson-c-dev \
            libssl-dev gnuplot-nox tcpdump
 # Packages only the tests need (independent counters and readers of our output).
-DEB_TEST_PKGS = tshark python3
+DEB_TEST_PKGS = tshark python3 nfdump
 deps: PKGS = $(DEB_PKGS)
 deps-test: PKGS = $(DEB_PKGS) $(DEB_TEST_PKGS)
 deps deps-test:

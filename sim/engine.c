@@ -945,6 +945,9 @@ static int setup_runs(runctx *rc)
                                 u->spec->common.export_delay, u->spec->common.template_refresh,
                                 u->spec->common.export_l3};
             fs_exporter_init(&u->exp, &ec, &u->acct);
+            /* --export: replicate 0 sends its records (export.h) */
+            if (k == 0 && fs_exporter_open_spec(&u->exp, u->spec, i, rc->err, sizeof rc->err))
+                return -1;
             char prefix[8192];
             snprintf(prefix, sizeof prefix, "p%d,%s,%s,%d,%llu", i, u->spec->algo->name,
                      u->spec->params_csv, u->rep, (unsigned long long)u->seed);
@@ -1151,6 +1154,12 @@ static void finish_runs(runctx *rc, int read_ok)
             if (u->stages[j].stage->flush)
                 u->stages[j].stage->flush(u->stages[j].state, t);
         fs_exporter_finish(&u->exp, t);
+        /* --export: close the destinations; a failed write is an output error */
+        char xerr[512];
+        if (fs_exporter_close(&u->exp, xerr, sizeof xerr) && !rc->status) {
+            rc->status = 2;
+            snprintf(rc->err, sizeof rc->err, "%s", xerr);
+        }
         fs_acct_finish(&u->acct, t);
     }
     for (int kc = 0; kc < KC__COUNT; kc++) {
@@ -1478,6 +1487,7 @@ static void free_runs(runctx *rc)
             free(u->stages[j].state);
         }
         fs_eval_free(&u->ev);
+        fs_exporter_free(&u->exp);   /* --export buffers and destinations */
         fs_sampler_free(&u->samp);
         for (int j = 0; j < u->nbpf; j++)
             pcap_freecode(&u->bpf[j].prog);

@@ -35,6 +35,7 @@ extern const fs_param_def fs_common_params_def[];
 extern const size_t fs_common_nparams;
 
 #define FS_MAX_STAGES 8
+#define FS_MAX_EXPORTS 8
 
 typedef struct fs_stage_spec {
     const fs_stage *stage;
@@ -51,6 +52,10 @@ typedef struct fs_pipeline_spec {
     char     *label;        /* "netflow" + non-default params, canonical   */
     char     *params_csv;   /* non-default params, "name=value;name=value"  */
     char     *params_all;   /* every param, defaults filled, same form     */
+    /* --export FORMAT:DEST of this pipeline (replicate 0 sends; see
+     * export.h); set by the command line after fs_pipeline_parse, not owned */
+    const char *exports[FS_MAX_EXPORTS];
+    int       nexports;
 } fs_pipeline_spec;
 
 int  fs_pipeline_parse(const char *spec, fs_pipeline_spec *out, char *err, size_t errlen);

@@ -10,6 +10,7 @@
 #include "eval.h"
 #include "gen.h"
 #include "params.h"
+#include "wire.h"
 
 static void usage(FILE *f)
 {
@@ -47,6 +48,13 @@ static void usage(FILE *f)
         fprintf(f, "  %-26s %s (default %s)\n", opt, d->help, d->def);
     }
     fprintf(f, "  %-26s the same as --quiet=yes (yes/no options take =VALUE)\n", "-q, --quiet");
+    fprintf(f,
+        "  --export FORMAT:DEST       send the records of the -m pipeline given just before it\n"
+        "                             (replicate 0 only; may be repeated): FORMAT v5, v9, ipfix\n"
+        "                             (datagrams exactly as export_bytes_<fmt> counts them; v5\n"
+        "                             carries no IPv6), jsonl or csv; DEST udp://HOST:PORT,\n"
+        "                             udp://[IPv6]:PORT, file:PATH or - (stdout, no summary\n"
+        "                             table), e.g. -m netflow --export ipfix:udp://127.0.0.1:4739\n");
     fprintf(f,
         "\nOutputs in --out: manifest.json, results.csv (tidy: pipeline,algorithm,params,\n"
         "replicate,seed,bin,aggregate,key,metric,value), timeseries.csv, records/pN_rK.csv.\n"
@@ -137,7 +145,7 @@ static int cmd_metrics(void)
     printf("%-26s %s\n", "export_bytes", "bytes of those datagrams");
     printf("%-26s %s\n", "export_bytes_<fmt>", "bytes in format v5, v9, ipfix");
     printf("%-26s %s\n", "export_datagrams_<fmt>", "datagrams in format v5, v9, ipfix");
-    printf("%-26s %s\n", "export_v5_ipv6_records", "IPv6 records (v5 cannot carry them; costed as 48 B)");
+    printf("%-26s %s\n", "export_v5_ipv6_records", "IPv6 records (v5 cannot carry them: not sent, not in export_bytes_v5)");
     printf("%-26s %s\n", "export_mean_bytes_per_s", "export_bytes / trace duration");
     printf("%-26s %s\n", "export_peak_bytes_per_s", "largest export bytes in one second of trace time");
     printf("%-26s %s\n", "export_peak_records_per_s", "largest records exported in one second");
@@ -175,11 +183,15 @@ static int cmd_run(int argc, char **argv)
                                    NULL, 1000 + (int)i};
     }
     opts[no++] = (struct option){"help", no_argument, NULL, 'h'};
+    opts[no++] = (struct option){"export", required_argument, NULL, 'E'};
     opts[no] = (struct option){0, 0, 0, 0};
     const char **specs = calloc((size_t)argc, sizeof *specs);
     const char **traces = calloc((size_t)argc, sizeof *traces);
-    int nspecs = 0, ntraces = 0, status = 1;
-    if (!specs || !traces)
+    /* --export FORMAT:DEST, per pipeline (the -m before it) */
+    const char *(*exps)[FS_MAX_EXPORTS] = calloc((size_t)argc, sizeof *exps);
+    int *nexps = calloc((size_t)argc, sizeof *nexps);
+    int nspecs = 0, ntraces = 0, status = 1, to_stdout = 0;
+    if (!specs || !traces || !exps || !nexps)
         goto out;
     optind = 1;
     int c;
@@ -188,6 +200,29 @@ static int cmd_run(int argc, char **argv)
             traces[ntraces++] = optarg;
         } else if (c == 'm') {
             specs[nspecs++] = optarg;
+        } else if (c == 'E') {
+            int xf, xd;
+            char xt[8];
+            if (!nspecs) {
+                fprintf(stderr, "flowsim run: --export '%s' before any -m: it applies to the "
+                        "pipeline given just before it (-m SPEC --export FORMAT:DEST)\n", optarg);
+                goto out;
+            }
+            if (fs_wire_dest_parse(optarg, &xf, &xd, xt, sizeof xt, err, sizeof err)) {
+                fprintf(stderr, "flowsim run: %s\n", err);
+                goto out;
+            }
+            if (nexps[nspecs - 1] == FS_MAX_EXPORTS) {
+                fprintf(stderr, "flowsim run: --export '%s': at most %d per pipeline\n", optarg,
+                        FS_MAX_EXPORTS);
+                goto out;
+            }
+            if (xd == FS_DEST_STDOUT && to_stdout++) {
+                fprintf(stderr, "flowsim run: --export '%s': only one --export may write to "
+                        "stdout\n", optarg);
+                goto out;
+            }
+            exps[nspecs - 1][nexps[nspecs - 1]++] = optarg;
         } else if (c == 'q') {
             cfg.quiet = 1;
         } else if (c == 'h') {
@@ -222,11 +257,16 @@ static int cmd_run(int argc, char **argv)
     if (!ps)
         goto out;
     int ok = 1;
-    for (int i = 0; i < nspecs && ok; i++)
+    for (int i = 0; i < nspecs && ok; i++) {
         if (fs_pipeline_parse(specs[i], &ps[i], err, sizeof err)) {
             fprintf(stderr, "flowsim run: %s\n", err);
             ok = 0;
         }
+        memcpy(ps[i].exports, exps[i], sizeof ps[i].exports);
+        ps[i].nexports = nexps[i];
+    }
+    if (to_stdout)
+        cfg.quiet = 1;   /* stdout carries the records, not the summary table */
     if (ok)
         status = fs_run(&cfg, traces, ntraces, ps, nspecs, argc, argv);
     for (int i = 0; i < nspecs; i++)
@@ -236,6 +276,8 @@ out:
     fs_params_free(fs_run_params_def, fs_run_nparams, &cfg);
     free(specs);
     free(traces);
+    free(exps);
+    free(nexps);
     return status;
 }
 
