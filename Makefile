@@ -9,7 +9,7 @@ CFLAGS_WARN = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
               -Wcast-align -Wnull-dereference -Wno-format-truncation -Werror
 CFLAGS  += -std=c11 -D_GNU_SOURCE -g $(OPT) $(SAN) $(CFLAGS_WARN) -Isim -Ialgorithms -Itraces -MMD -MP
 LDFLAGS += $(SAN)
-LDLIBS  += -lpcap -lgsl -lgslcblas -lxxhash -ljson-c -lcrypto -lm
+LDLIBS  += -lpcap -lgsl -lgslcblas -lxxhash -ljson-c -lcrypto -linih -lm
 
 LIB_SRC  = $(filter-out sim/main.c,$(wildcard sim/*.c)) $(wildcard algorithms/*.c) $(wildcard traces/*.c)
 TEST_SRC = $(wildcard tests/*.c)
@@ -30,9 +30,9 @@ help:
 
 # ---- dependencies: install only what is missing ---------------------------
 DEB_PKGS = build-essential pkg-config libpcap-dev libgsl-dev libxxhash-dev libjson-c-dev \
-           libssl-dev gnuplot-nox tcpdump
+           libssl-dev libinih-dev gnuplot-nox tcpdump
 # Packages only the tests need (independent counters and readers of our output).
-DEB_TEST_PKGS = tshark python3 nfdump
+DEB_TEST_PKGS = tshark python3 nfdump slurmctld slurmd slurm-client
 deps: PKGS = $(DEB_PKGS)
 deps-test: PKGS = $(DEB_PKGS) $(DEB_TEST_PKGS)
 deps deps-test:

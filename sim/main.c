@@ -10,6 +10,7 @@
 #include "eval.h"
 #include "gen.h"
 #include "params.h"
+#include "sweep.h"
 #include "wire.h"
 
 static void usage(FILE *f)
@@ -25,6 +26,9 @@ static void usage(FILE *f)
         "  flowsim run TRACE... -m SPEC [-m SPEC]... [options]\n"
         "                                      meter every pipeline and replicate in one pass\n"
         "  flowsim metrics                     the metric names of results.csv and their meaning\n"
+        "  flowsim sweep FILE [-j N] [--slurm] [--collect]\n"
+        "                                      parameter sweeps from a sweep file, locally or as a\n"
+        "                                      Slurm job array (flowsim sweep --help, docs/sweep.md)\n"
         "  flowsim gen ...                     synthetic traces (flowsim gen --help)\n"
         "  flowsim version\n"
         "\n"
@@ -331,9 +335,11 @@ int main(int argc, char **argv)
         return cmd_metrics();
     if (!strcmp(cmd, "run"))
         return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(cmd, "sweep"))
+        return fs_sweep_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "gen"))
         return fs_gen_main(argc - 1, argv + 1);
-    fprintf(stderr, "flowsim: unknown command '%s' (info, algorithms, run, metrics, gen, version; "
+    fprintf(stderr, "flowsim: unknown command '%s' (info, algorithms, run, sweep, metrics, gen, version; "
                     "flowsim --help)\n", cmd);
     return 1;
 }
