@@ -7,8 +7,8 @@ OPT     ?= -O2
 CFLAGS_WARN = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
               -Wmissing-prototypes -Wformat=2 -Wpointer-arith -Wundef -Wvla \
               -Wcast-align -Wnull-dereference -Wno-format-truncation -Werror
-CFLAGS  += -std=c11 -D_GNU_SOURCE -g $(OPT) $(SAN) $(CFLAGS_WARN) -Isim -Ialgorithms -Itraces -MMD -MP
-LDFLAGS += $(SAN)
+CFLAGS  += -std=c11 -D_GNU_SOURCE -pthread -g $(OPT) $(SAN) $(CFLAGS_WARN) -Isim -Ialgorithms -Itraces -MMD -MP
+LDFLAGS += -pthread $(SAN)
 LDLIBS  += -lpcap -lgsl -lgslcblas -lxxhash -ljson-c -lcrypto -linih -lm
 
 LIB_SRC  = $(filter-out sim/main.c,$(wildcard sim/*.c)) $(wildcard algorithms/*.c) $(wildcard traces/*.c)

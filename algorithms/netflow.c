@@ -121,6 +121,7 @@ typedef struct nf_state {
     int         sampled;
     fs_sampler  samp;
     uint64_t    refused_pkts, emergencies, sampled_pkts, seen_pkts;
+    fs_ns       next;               /* next timer, as last returned         */
 } nf_state;
 
 static nf_ent *ent(const nf_state *s, uint32_t i)
@@ -223,7 +224,7 @@ static fs_ns nf_advance(void *st, fs_ns now)
         else
             expire(s, s->age_head, t, FS_REASON_ACTIVE);
     }
-    return t;
+    return s->next = t;
 }
 
 /* Entries made overdue by a shorter (dynamic) timeout expire now. */
@@ -242,8 +243,9 @@ static fs_ns nf_packet(void *st, const fs_pkt *p)
     nf_state *s = st;
     int which;
     s->seen_pkts++;
+    /* a packet the sampler skips changes nothing: the timers stand */
     if (s->sampled && !fs_sampler_take(&s->samp, p))
-        return next_event(s, &which);
+        return s->next;
     s->sampled_pkts++;
     uint32_t i = fs_ftab_find(&s->tab, &p->key, p->key_hash);
     if (i == FS_NONE) {
@@ -256,12 +258,12 @@ static fs_ns nf_packet(void *st, const fs_pkt *p)
         if (s->tab.n >= s->p.entries) {
             /* refuse policy (or a cache of size with no room after aging) */
             s->refused_pkts++;
-            return next_event(s, &which);
+            return s->next = next_event(s, &which);
         }
         i = fs_ftab_insert(&s->tab, &p->key, p->key_hash);
         if (i == FS_NONE) {
             s->refused_pkts++;
-            return next_event(s, &which);
+            return s->next = next_event(s, &which);
         }
         nf_ent *e = ent(s, i);
         e->first = p->ts;
@@ -284,7 +286,7 @@ static fs_ns nf_packet(void *st, const fs_pkt *p)
         expire(s, i, p->ts, (p->tcp_flags & FS_TCP_RST) ? FS_REASON_RST : FS_REASON_FIN);
     if (s->dyn_entries)
         expire_overdue(s, p->ts);
-    return next_event(s, &which);
+    return s->next = next_event(s, &which);
 }
 
 static void nf_flush(void *st, fs_ns end)
@@ -313,6 +315,7 @@ static int nf_init_common(nf_state *s, const void *params, const fs_meter_env *e
     s->env = *env;
     s->sampled = sampled;
     s->lru_head = s->lru_tail = s->age_head = s->age_tail = FS_NONE;
+    s->next = FS_NS_INF;
     s->low_water = (uint64_t)floor(s->p.emerg_low * (double)s->p.entries);
     s->dyn_entries = s->p.dyn_hwm > 0 ? (uint64_t)ceil(s->p.dyn_hwm * (double)s->p.entries) : 0;
     s->q = env->obs_q;

@@ -498,6 +498,7 @@ typedef struct prun {
     uint64_t  obs_in, obs_filtered, obs_unselected, obs_trunc_ip, obs_trunc_l4, obs_clamped;
     uint64_t  reasons[FS_REASON__COUNT];
     int       started;
+    int       plain;           /* the observation stage changes nothing */
 } prun;
 
 static void addr_text(const fs_key *k, int dst, char *buf, size_t n)
@@ -940,6 +941,9 @@ static int setup_runs(runctx *rc)
                 rc->setup_status = 1;
                 return -1;
             }
+            const fs_common *oc = &u->spec->common;
+            u->plain = oc->ts_res == 0 && oc->ts_jitter == 0 && !u->nbpf &&
+                       u->samp.mode == FS_SAMP_NONE && oc->snaplen == 0;
             fs_acct_init(&u->acct, on_second, u);
             fs_export_cfg ec = {u->spec->common.export_fmt, u->spec->common.mtu,
                                 u->spec->common.export_delay, u->spec->common.template_refresh,
@@ -1016,6 +1020,17 @@ static void run_packet(prun *u, const fs_pkt *in, const fs_pkt *keyed)
 {
     const fs_common *c = &u->spec->common;
     const fs_algo *a = u->spec->algo;
+    if (u->plain) {
+        /* no timestamp model, filter, selection or snap length: the
+         * reader's (non-decreasing) packet goes straight to the meter */
+        u->now = u->obs_last = keyed->ts;
+        u->obs_in++;
+        fs_exporter_tick(&u->exp, keyed->ts);
+        if (keyed->ts >= u->next_ev)
+            u->next_ev = a->advance(u->state, keyed->ts);
+        u->next_ev = a->packet(u->state, keyed);
+        return;
+    }
     fs_ns ts = in->ts;
     if (c->ts_res > 0)
         ts -= ((ts % c->ts_res) + c->ts_res) % c->ts_res;
@@ -1029,7 +1044,7 @@ static void run_packet(prun *u, const fs_pkt *in, const fs_pkt *keyed)
     u->obs_last = ts;
     u->now = ts;
     u->obs_in++;
-    fs_exporter_advance(&u->exp, ts);
+    fs_exporter_tick(&u->exp, ts);
     if (ts >= u->next_ev)
         u->next_ev = a->advance(u->state, ts);
     if (u->nbpf && !bpf_match(u, in)) {
@@ -1038,6 +1053,12 @@ static void run_packet(prun *u, const fs_pkt *in, const fs_pkt *keyed)
     }
     if (!fs_sampler_take(&u->samp, in)) {
         u->obs_unselected++;
+        return;
+    }
+    /* The meter sees the keyed packet itself unless the observation stage
+     * changed it (timestamp model or snap length): no copy per packet. */
+    if (ts == keyed->ts && !(c->snaplen && keyed->caplen > c->snaplen)) {
+        u->next_ev = a->packet(u->state, keyed);
         return;
     }
     fs_pkt p = *keyed;

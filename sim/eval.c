@@ -31,7 +31,7 @@ typedef struct eent {
 
 typedef struct aent {
     FS_FTAB_ENTRY_HEAD;
-    double t_by, e_by, t_pk, e_pk;
+    double by, pk;
 } aent;
 
 struct fs_ebin {
@@ -274,89 +274,155 @@ static void agg_label(int a, const fs_key *k, const fs_eval_cfg *cfg, char *buf,
     }
 }
 
-static void agg_add(fs_ftab *t, const fs_key *ak, double t_by, double e_by, double t_pk,
-                    double e_pk)
+static void agg_add(fs_ftab *t, const fs_key *ak, double by, double pk)
 {
     int created;
     uint32_t i = fs_ftab_upsert(t, ak, fs_key_hash(ak, t->seed), &created);
     if (i == FS_NONE)
         return;
     aent *e = fs_ftab_ent(t, i);
-    e->t_by += t_by;
-    e->e_by += e_by;
-    e->t_pk += t_pk;
-    e->e_pk += e_pk;
+    e->by += by;
+    e->pk += pk;
 }
 
-/* Ranking helper: indices sorted by value descending, ties by index. */
+static const aent *agg_find(const fs_ftab *t, const fs_key *ak)
+{
+    if (!t)
+        return NULL;
+    uint32_t i = fs_ftab_find(t, ak, fs_key_hash(ak, t->seed));
+    return i == FS_NONE ? NULL : fs_ftab_ent(t, i);
+}
+
+/* Ranking: value descending, ties by lower index first. */
 typedef struct rank { double v; uint32_t i; } rank;
+static int rank_before(const rank *x, const rank *y)
+{
+    return x->v != y->v ? x->v > y->v : x->i < y->i;
+}
 static int cmp_rank(const void *a, const void *b)
 {
     const rank *x = a, *y = b;
-    if (x->v != y->v)
-        return x->v > y->v ? -1 : 1;
-    return x->i < y->i ? -1 : x->i > y->i;
+    return rank_before(x, y) ? -1 : rank_before(y, x);
+}
+
+/* The k best items of v[0..n) with v > 0, best first, into out (room for k);
+ * returns how many. A bounded min-heap: O(n log k) instead of sorting all n
+ * items, which matters because every bin ranks every flow. */
+static uint32_t top_k(const double *v, uint32_t n, uint32_t k, rank *out)
+{
+    uint32_t h = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (!(v[i] > 0))
+            continue;
+        rank r = {v[i], i};
+        if (h < k) {
+            /* sift up: the worst item sits at the root */
+            uint32_t j = h++;
+            while (j && rank_before(&out[(j - 1) / 2], &r)) {
+                out[j] = out[(j - 1) / 2];
+                j = (j - 1) / 2;
+            }
+            out[j] = r;
+        } else if (k && rank_before(&r, &out[0])) {
+            uint32_t j = 0;
+            for (;;) {
+                uint32_t c = 2 * j + 1;
+                if (c >= h)
+                    break;
+                if (c + 1 < h && rank_before(&out[c], &out[c + 1]))
+                    c++;
+                if (!rank_before(&r, &out[c]))
+                    break;
+                out[j] = out[c];
+                j = c;
+            }
+            out[j] = r;
+        }
+    }
+    qsort(out, h, sizeof *out, cmp_rank);
+    return h;
 }
 
 /* Top-k overlap of two scorings of the same items (v_true, v_est arrays). */
-static void topk_overlap(const double *vt, const double *ve, uint32_t n, uint64_t k,
+static void topk_overlap(const double *vt, const double *ve, uint32_t n, uint64_t k64,
                          double *recall, double *precision, uint32_t *top_true, uint32_t *ntop)
 {
-    rank *rt = malloc((size_t)n * sizeof *rt), *re = malloc((size_t)n * sizeof *re);
-    uint8_t *in_t = calloc(n ? n : 1, 1);
+    uint32_t k = k64 > n ? n : (uint32_t)k64;
+    rank *rt = malloc((k ? k : 1) * sizeof *rt), *re = malloc((k ? k : 1) * sizeof *re);
     *recall = *precision = NAN;
     *ntop = 0;
-    if (!rt || !re || !in_t)
+    if (!rt || !re)
         goto out;
-    uint32_t nt = 0, ne = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        if (vt[i] > 0)
-            rt[nt++] = (rank){vt[i], i};
-        if (ve[i] > 0)
-            re[ne++] = (rank){ve[i], i};
-    }
-    qsort(rt, nt, sizeof *rt, cmp_rank);
-    qsort(re, ne, sizeof *re, cmp_rank);
-    uint32_t kt = nt < k ? nt : (uint32_t)k, ke = ne < k ? ne : (uint32_t)k;
-    for (uint32_t i = 0; i < kt; i++) {
-        in_t[rt[i].i] = 1;
+    uint32_t kt = top_k(vt, n, k, rt), ke = top_k(ve, n, k, re);
+    for (uint32_t i = 0; i < kt; i++)
         if (top_true)
             top_true[i] = rt[i].i;
-    }
     *ntop = kt;
     uint32_t hit = 0;
-    for (uint32_t i = 0; i < ke; i++)
-        hit += in_t[re[i].i];
+    if ((uint64_t)kt * ke <= 4096) {
+        /* small k: a pairwise check costs less than marking n items */
+        for (uint32_t i = 0; i < ke; i++)
+            for (uint32_t j = 0; j < kt; j++)
+                if (re[i].i == rt[j].i) {
+                    hit++;
+                    break;
+                }
+    } else {
+        uint8_t *mark = calloc(n, 1);
+        if (!mark)
+            goto out;
+        for (uint32_t j = 0; j < kt; j++)
+            mark[rt[j].i] = 1;
+        for (uint32_t i = 0; i < ke; i++)
+            hit += mark[re[i].i];
+        free(mark);
+    }
     *recall = kt ? (double)hit / kt : NAN;
     *precision = ke ? (double)hit / ke : NAN;
 out:
     free(rt);
     free(re);
-    free(in_t);
 }
 
-/* Metrics of one aggregate table (a bin's or the whole trace's). */
-static void write_agg(fs_eval *ev, const char *bin, int a, const fs_ftab *t)
+/* Metrics of one aggregate: the true table T (NULL: none) against the
+ * estimated table E. Keys are ranked over their union, true keys first in
+ * T's order, then keys only E has. */
+static void write_agg(fs_eval *ev, const char *bin, int a, const fs_ftab *T, const fs_ftab *E)
 {
-    uint32_t n = t->hwm, m = 0;
+    uint32_t n = (T ? T->hwm : 0) + E->hwm, m = 0;
     double *vt = malloc((n ? n : 1) * sizeof *vt), *ve = malloc((n ? n : 1) * sizeof *ve);
-    uint32_t *map = malloc((n ? n : 1) * sizeof *map);
+    const aent **tk = malloc((n ? n : 1) * sizeof *tk), **ek = malloc((n ? n : 1) * sizeof *ek);
     uint32_t *top = malloc((ev->cfg.topk ? ev->cfg.topk : 1) * sizeof *top);
-    if (!vt || !ve || !map || !top)
+    if (!vt || !ve || !tk || !ek || !top)
         goto out;
     double sum_t_by = 0, sum_t_pk = 0, err_by = 0, err_pk = 0, keys = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        if (!fs_ftab_live(t, i))
+    for (uint32_t i = 0; T && i < T->hwm; i++) {
+        if (!fs_ftab_live(T, i))
             continue;
-        const aent *e = fs_ftab_ent(t, i);
-        sum_t_by += e->t_by;
-        sum_t_pk += e->t_pk;
-        err_by += fabs(e->e_by - e->t_by);
-        err_pk += fabs(e->e_pk - e->t_pk);
-        keys += e->t_pk > 0;
-        vt[m] = e->t_by;
-        ve[m] = e->e_by;
-        map[m++] = i;
+        const aent *t = fs_ftab_ent(T, i), *e = agg_find(E, &t->key);
+        double eby = e ? e->by : 0, epk = e ? e->pk : 0;
+        sum_t_by += t->by;
+        sum_t_pk += t->pk;
+        err_by += fabs(eby - t->by);
+        err_pk += fabs(epk - t->pk);
+        keys += t->pk > 0;
+        vt[m] = t->by;
+        ve[m] = eby;
+        tk[m] = t;
+        ek[m++] = e;
+    }
+    for (uint32_t i = 0; i < E->hwm; i++) {
+        if (!fs_ftab_live(E, i))
+            continue;
+        const aent *e = fs_ftab_ent(E, i);
+        if (agg_find(T, &e->key))
+            continue;
+        err_by += fabs(e->by);
+        err_pk += fabs(e->pk);
+        vt[m] = 0;
+        ve[m] = e->by;
+        tk[m] = NULL;
+        ek[m++] = e;
     }
     const char *an = agg_names[a];
     mrow(ev, bin, an, "all", FS_M_KEYS, keys);
@@ -368,89 +434,161 @@ static void write_agg(fs_eval *ev, const char *bin, int a, const fs_ftab *t)
     mrow(ev, bin, an, "all", FS_M_TOPK_RECALL, rc);
     mrow(ev, bin, an, "all", FS_M_TOPK_PRECISION, pr);
     for (uint32_t j = 0; j < ntop; j++) {
-        const aent *e = fs_ftab_ent(t, map[top[j]]);
+        const aent *t = tk[top[j]];
         char label[80];
-        agg_label(a, &e->key, &ev->cfg, label, sizeof label);
-        mrow(ev, bin, an, label, FS_M_TRUE_BYTES, e->t_by);
-        mrow(ev, bin, an, label, FS_M_EST_BYTES, e->e_by);
-        mrow(ev, bin, an, label, FS_M_REL_ERR_BYTES, rel(e->e_by, e->t_by));
+        agg_label(a, &t->key, &ev->cfg, label, sizeof label);
+        mrow(ev, bin, an, label, FS_M_TRUE_BYTES, t->by);
+        mrow(ev, bin, an, label, FS_M_EST_BYTES, ve[top[j]]);
+        mrow(ev, bin, an, label, FS_M_REL_ERR_BYTES, rel(ve[top[j]], t->by));
     }
 out:
     free(vt);
     free(ve);
-    free(map);
+    free(tk);
+    free(ek);
     free(top);
+}
+
+/* ---- the truth's side of a bin, made once and shared ------------------------------- *
+ * Everything that depends only on the truth: totals, per protocol, true flows
+ * per size decade, the true aggregates and the true top-k flows. Each
+ * evaluation then walks only its own estimates, so the cost of a pipeline
+ * follows the flows it reported, not all the flows of the bin. */
+typedef struct tsum {
+    fs_acc   total, proto[256];
+    uint8_t  proto_seen[256];
+    double   dec_n[FS_NDEC];
+    fs_ftab  agg[AGG__COUNT];
+    rank    *top;
+    uint32_t ntop;
+} tsum;
+
+typedef struct tshared {
+    fs_ftab agg[AGG__COUNT];   /* true aggregates over the whole trace */
+} tshared;
+
+static void tsum_free(void *p)
+{
+    tsum *s = p;
+    for (int g = 0; g < AGG__COUNT; g++)
+        fs_ftab_free(&s->agg[g]);
+    free(s->top);
+    free(s);
+}
+
+static void tshared_free(void *p)
+{
+    tshared *s = p;
+    for (int g = 0; g < AGG__COUNT; g++)
+        fs_ftab_free(&s->agg[g]);
+    free(s);
+}
+
+static tshared *get_shared(fs_eval *ev)
+{
+    fs_truth *tr = ev->truth;
+    if (!tr->shared) {
+        tshared *s = calloc(1, sizeof *s);
+        if (!s)
+            return NULL;
+        for (int g = 0; g < AGG__COUNT; g++)
+            if (fs_ftab_init(&s->agg[g], sizeof(aent), 64, 0, 0)) {
+                tshared_free(s);
+                return NULL;
+            }
+        tr->shared = s;
+        tr->shared_free = tshared_free;
+    }
+    return tr->shared;
+}
+
+static tsum *get_tsum(fs_eval *ev, fs_tbin *T)
+{
+    if (T->sum)
+        return T->sum;
+    tsum *s = calloc(1, sizeof *s);
+    tshared *sh = get_shared(ev);
+    uint32_t n = T->tab.hwm;
+    double *vt = malloc((n ? n : 1) * sizeof *vt);
+    uint32_t k = ev->cfg.topk > n ? n : (uint32_t)ev->cfg.topk;
+    if (s)
+        s->top = malloc((k ? k : 1) * sizeof *s->top);
+    if (!s || !sh || !vt || !s->top) {
+        free(vt);
+        if (s)
+            free(s->top);
+        free(s);
+        return NULL;
+    }
+    for (int g = 0; g < AGG__COUNT; g++)
+        fs_ftab_init(&s->agg[g], sizeof(aent), 64, 0, 0);
+    for (uint32_t i = 0; i < n; i++) {
+        vt[i] = 0;
+        if (!fs_ftab_live(&T->tab, i))
+            continue;
+        const fs_truth_ent *t = fs_ftab_ent(&T->tab, i);
+        fs_acc a;
+        memset(&a, 0, sizeof a);
+        a.t_pk = (double)t->pkts;
+        a.t_by = (double)t->bytes;
+        a.t_fl = 1;
+        a.t_arr = t->key.proto == 6 && t->syn > 0;
+        a.t_msyn = t->key.proto == 6 && t->syn > 1;
+        acc_add(&s->total, &a);
+        acc_add(&s->proto[t->key.proto], &a);
+        s->proto_seen[t->key.proto] = 1;
+        s->dec_n[decade_of(a.t_pk)]++;
+        vt[i] = a.t_by;
+        for (int g = 0; g < AGG__COUNT; g++) {
+            fs_key ak;
+            if (!agg_key(g, &t->key, &ev->cfg, &ak))
+                continue;
+            agg_add(&s->agg[g], &ak, a.t_by, a.t_pk);
+            agg_add(&sh->agg[g], &ak, a.t_by, a.t_pk);
+        }
+    }
+    s->ntop = top_k(vt, n, k, s->top);
+    free(vt);
+    T->sum = s;
+    T->sum_free = tsum_free;
+    return s;
 }
 
 /* ---- finalising a bin -------------------------------------------------------------- */
 typedef struct binwork {
-    fs_acc total, proto[256];
+    fs_acc total, proto[256];       /* estimate parts only */
     uint8_t proto_seen[256];
     fs_flowacc flow[FS_NDEC];
-    double *ft, *fe;       /* per-flow true/est bytes, for the flow top-k */
-    uint32_t nf, capf;
 } binwork;
 
-static void add_pair(fs_eval *ev, binwork *w, const fs_key *k, const fs_truth_ent *t,
-                     const eent *e)
+/* Adds the estimate parts of e (and the spurious count when the truth has
+ * no such key) to a. */
+static void add_est(fs_acc *a, const eent *e, int spurious)
 {
-    fs_acc a;
-    memset(&a, 0, sizeof a);
+    a->e_pk += e->pkts;
+    a->e_by += e->bytes;
+    a->v_pk += e->v_pk;
+    a->v_by += e->v_by;
+    a->v_nan |= e->v_nan;
+    a->e_fl += e->has_flow ? e->flows : 0;
+    a->e_arr += e->arr;
+    a->e_arr2 += e->arr2;
+    a->arr2_nan |= e->arr2_nan;
+    a->spurious += spurious;
+}
+
+/* Merges truth and estimate parts of one accumulator. */
+static fs_acc merged(const fs_acc *t, const fs_acc *e)
+{
+    fs_acc a = *e;
     if (t) {
-        a.t_pk = (double)t->pkts;
-        a.t_by = (double)t->bytes;
-        a.t_fl = 1;
-        if (k->proto == 6 && t->syn > 0)
-            a.t_arr = 1;
-        if (k->proto == 6 && t->syn > 1)
-            a.t_msyn = 1;
+        a.t_pk = t->t_pk;
+        a.t_by = t->t_by;
+        a.t_fl = t->t_fl;
+        a.t_arr = t->t_arr;
+        a.t_msyn = t->t_msyn;
     }
-    if (e) {
-        a.e_pk = e->pkts;
-        a.e_by = e->bytes;
-        a.v_pk = e->v_pk;
-        a.v_by = e->v_by;
-        a.v_nan = e->v_nan;
-        a.e_fl = e->has_flow ? e->flows : 0;
-        a.e_arr = e->arr;
-        a.e_arr2 = e->arr2;
-        a.arr2_nan = e->arr2_nan;
-        if (!t)
-            a.spurious = 1;
-    }
-    acc_add(&w->total, &a);
-    acc_add(&w->proto[k->proto], &a);
-    w->proto_seen[k->proto] = 1;
-    if (t) {
-        fs_flowacc *f = &w->flow[decade_of(a.t_pk)];
-        f->n++;
-        f->are_pk += fabs(a.e_pk - a.t_pk) / a.t_pk;
-        f->are_by += a.t_by > 0 ? fabs(a.e_by - a.t_by) / a.t_by : 0;
-        if (!e || (e->pkts == 0 && e->bytes == 0))
-            f->missed++;
-    }
-    if (w->nf == w->capf) {
-        uint32_t nc = w->capf ? w->capf * 2 : 1024;
-        double *a1 = realloc(w->ft, nc * sizeof *a1);
-        if (a1)
-            w->ft = a1;
-        double *a2 = realloc(w->fe, nc * sizeof *a2);
-        if (a2)
-            w->fe = a2;
-        if (!a1 || !a2)
-            return;
-        w->capf = nc;
-    }
-    w->ft[w->nf] = a.t_by;
-    w->fe[w->nf] = a.e_by;
-    w->nf++;
-    for (int g = 0; g < AGG__COUNT; g++) {
-        fs_key ak;
-        if (!agg_key(g, k, &ev->cfg, &ak))
-            continue;
-        agg_add(&ev->bin_agg[g], &ak, a.t_by, a.e_by, a.t_pk, a.e_pk);
-        agg_add(&ev->all_agg[g], &ak, a.t_by, a.e_by, a.t_pk, a.e_pk);
-    }
+    return a;
 }
 
 static void write_flows(fs_eval *ev, const char *bin, const fs_flowacc *fl)
@@ -478,57 +616,131 @@ static void write_protos(fs_eval *ev, const char *bin, const fs_acc *proto, cons
 static void finalize_bin(fs_eval *ev, int64_t k, fs_tbin *T, fs_ebin *E)
 {
     binwork *w = calloc(1, sizeof *w);
-    if (!w)
+    tsum *ts = T ? get_tsum(ev, T) : NULL;
+    if (!w || (T && !ts)) {
+        free(w);
         return;
-    for (int g = 0; g < AGG__COUNT; g++)
+    }
+    /* Every true flow starts as missed (relative error 1); each estimate
+     * found below corrects its flow's share. */
+    for (int d = 0; ts && d < FS_NDEC; d++) {
+        w->flow[d].n = ts->dec_n[d];
+        w->flow[d].are_pk = ts->dec_n[d];
+        w->flow[d].are_by = ts->dec_n[d];
+        w->flow[d].missed = ts->dec_n[d];
+    }
+    int bin_aggs = ev->cfg.bin_rows == FS_BINROWS_ALL;
+    for (int g = 0; bin_aggs && g < AGG__COUNT; g++)
         fs_ftab_clear(&ev->bin_agg[g]);
-    if (T)
-        for (uint32_t i = 0; i < T->tab.hwm; i++) {
-            if (!fs_ftab_live(&T->tab, i))
-                continue;
-            const fs_truth_ent *t = fs_ftab_ent(&T->tab, i);
-            eent *e = NULL;
-            if (E) {
-                uint32_t j = fs_ftab_find(&E->tab, &t->key, fs_key_hash(&t->key, E->tab.seed));
-                if (j != FS_NONE) {
-                    e = fs_ftab_ent(&E->tab, j);
-                    e->seen = 1;
-                }
+    uint32_t ne = E ? E->tab.hwm : 0;
+    rank *re = NULL;
+    uint32_t *tidx = NULL;
+    double *ve = NULL;
+    uint32_t k_est = ev->cfg.topk > ne ? ne : (uint32_t)ev->cfg.topk;
+    if (ne) {
+        re = malloc((k_est ? k_est : 1) * sizeof *re);
+        tidx = malloc(ne * sizeof *tidx);
+        ve = malloc(ne * sizeof *ve);
+        if (!re || !tidx || !ve)
+            goto out;
+    }
+    for (uint32_t j = 0; j < ne; j++) {
+        ve[j] = 0;
+        tidx[j] = FS_NONE;
+        if (!fs_ftab_live(&E->tab, j))
+            continue;
+        const eent *e = fs_ftab_ent(&E->tab, j);
+        const fs_truth_ent *t = NULL;
+        if (T) {
+            uint32_t i = fs_ftab_find(&T->tab, &e->key, fs_key_hash(&e->key, T->tab.seed));
+            if (i != FS_NONE) {
+                t = fs_ftab_ent(&T->tab, i);
+                tidx[j] = i;
             }
-            add_pair(ev, w, &t->key, t, e);
         }
-    if (E)
-        for (uint32_t j = 0; j < E->tab.hwm; j++) {
-            if (!fs_ftab_live(&E->tab, j))
+        add_est(&w->total, e, !t);
+        add_est(&w->proto[e->key.proto], e, !t);
+        w->proto_seen[e->key.proto] = 1;
+        if (t) {
+            fs_flowacc *f = &w->flow[decade_of((double)t->pkts)];
+            double tp = (double)t->pkts, tb = (double)t->bytes;
+            f->are_pk += fabs(e->pkts - tp) / tp - 1;
+            f->are_by += tb > 0 ? fabs(e->bytes - tb) / tb - 1 : 0;
+            if (e->pkts != 0 || e->bytes != 0)
+                f->missed--;
+        }
+        ve[j] = e->bytes;
+        for (int g = 0; g < AGG__COUNT; g++) {
+            fs_key ak;
+            if (!agg_key(g, &e->key, &ev->cfg, &ak))
                 continue;
-            const eent *e = fs_ftab_ent(&E->tab, j);
-            if (!e->seen)
-                add_pair(ev, w, &e->key, NULL, e);
+            if (bin_aggs)
+                agg_add(&ev->bin_agg[g], &ak, e->bytes, e->pkts);
+            agg_add(&ev->all_agg[g], &ak, e->bytes, e->pkts);
         }
-    double rc, pr;
-    uint32_t ntop;
-    topk_overlap(w->ft, w->fe, w->nf, ev->cfg.topk, &rc, &pr, NULL, &ntop);
+    }
+    /* Top-k flows by bytes: the truth's from its summary; the estimates'
+     * ranked with ties broken as if all flows were listed in the truth's
+     * order, then the keys only the estimates have. */
+    uint32_t ke = 0;
+    if (ne) {
+        for (uint32_t j = 0; j < ne; j++) {
+            if (!(ve[j] > 0))
+                continue;
+            rank r = {ve[j], tidx[j] != FS_NONE ? tidx[j] : (T ? T->tab.hwm : 0) + j};
+            /* insertion into the k best, kept sorted (k is small) */
+            if (ke < k_est || (k_est && rank_before(&r, &re[ke - 1]))) {
+                uint32_t p = ke < k_est ? ke++ : ke - 1;
+                while (p > 0 && rank_before(&r, &re[p - 1])) {
+                    re[p] = re[p - 1];
+                    p--;
+                }
+                re[p] = r;
+            }
+        }
+    }
+    uint32_t kt = ts ? ts->ntop : 0;
+    double rc = NAN, pr = NAN;
+    if (kt || ke) {
+        uint32_t hit = 0;
+        for (uint32_t i = 0; i < ke; i++)
+            for (uint32_t j = 0; j < kt; j++)
+                if (re[i].i == ts->top[j].i) {
+                    hit++;
+                    break;
+                }
+        rc = kt ? (double)hit / kt : NAN;
+        pr = ke ? (double)hit / ke : NAN;
+    }
     if (!isnan(rc)) {
         ev->flow_topk_recall += rc;
         ev->flow_topk_precision += isnan(pr) ? 0 : pr;
         ev->flow_topk_bins++;
     }
+    fs_acc total = merged(ts ? &ts->total : NULL, &w->total);
+    uint8_t seen[256];
+    fs_acc *proto = w->proto;
+    for (int p = 0; p < 256; p++) {
+        seen[p] = w->proto_seen[p] || (ts && ts->proto_seen[p]);
+        if (seen[p])
+            proto[p] = merged(ts && ts->proto_seen[p] ? &ts->proto[p] : NULL, &w->proto[p]);
+    }
     char bin[32];
     snprintf(bin, sizeof bin, "%lld", (long long)(k - ev->cfg.bin_origin));
     if (ev->cfg.bin_rows >= FS_BINROWS_TOTAL)
-        write_acc(ev, bin, "total", "all", &w->total, 1);
-    if (ev->cfg.bin_rows == FS_BINROWS_ALL) {
-        write_protos(ev, bin, w->proto, w->proto_seen);
+        write_acc(ev, bin, "total", "all", &total, 1);
+    if (bin_aggs) {
+        write_protos(ev, bin, proto, seen);
         write_flows(ev, bin, w->flow);
         mrow(ev, bin, "flow", "all", FS_M_TOPK_RECALL, rc);
         mrow(ev, bin, "flow", "all", FS_M_TOPK_PRECISION, pr);
         for (int g = 0; g < AGG__COUNT; g++)
-            write_agg(ev, bin, g, &ev->bin_agg[g]);
+            write_agg(ev, bin, g, ts ? &ts->agg[g] : NULL, &ev->bin_agg[g]);
     }
-    acc_add(&ev->all_total, &w->total);
+    acc_add(&ev->all_total, &total);
     for (int p = 0; p < 256; p++)
-        if (w->proto_seen[p]) {
-            acc_add(&ev->all_proto[p], &w->proto[p]);
+        if (seen[p]) {
+            acc_add(&ev->all_proto[p], &proto[p]);
             ev->proto_seen[p] = 1;
         }
     for (int d = 0; d < FS_NDEC; d++) {
@@ -538,8 +750,10 @@ static void finalize_bin(fs_eval *ev, int64_t k, fs_tbin *T, fs_ebin *E)
         ev->all_flow[d].missed += w->flow[d].missed;
     }
     ev->nbins++;
-    free(w->ft);
-    free(w->fe);
+out:
+    free(re);
+    free(tidx);
+    free(ve);
     free(w);
 }
 
@@ -597,6 +811,7 @@ void fs_eval_finish(fs_eval *ev, fs_ns limit)
          ev->flow_topk_bins ? ev->flow_topk_recall / ev->flow_topk_bins : NAN);
     mrow(ev, "all", "flow", "all", FS_M_TOPK_PRECISION,
          ev->flow_topk_bins ? ev->flow_topk_precision / ev->flow_topk_bins : NAN);
+    tshared *sh = get_shared(ev);
     for (int g = 0; g < AGG__COUNT; g++)
-        write_agg(ev, "all", g, &ev->all_agg[g]);
+        write_agg(ev, "all", g, sh ? &sh->agg[g] : NULL, &ev->all_agg[g]);
 }

@@ -16,8 +16,22 @@ void fs_exporter_init(fs_exporter *x, const fs_export_cfg *cfg, fs_acct *acct)
     memset(x, 0, sizeof *x);
     x->cfg = *cfg;
     x->acct = acct;
+    x->due = INT64_MIN;
     for (int f = 0; f < FS_EXP__COUNT; f++)
         x->lane[f].announced = 1;
+}
+
+/* Recomputes when the next datagram falls due by max_delay. */
+static void update_due(fs_exporter *x)
+{
+    x->due = FS_NS_INF;
+    if (x->cfg.max_delay == FS_NS_INF)
+        return;
+    for (int f = 0; f < FS_EXP__COUNT; f++) {
+        const fs_export_lane *l = &x->lane[f];
+        if (l->cur.nrec && l->cur_first + x->cfg.max_delay < x->due)
+            x->due = l->cur_first + x->cfg.max_delay;
+    }
 }
 
 static void latch_boot(fs_exporter *x, fs_ns t)
@@ -162,6 +176,7 @@ void fs_exporter_advance(fs_exporter *x, fs_ns t)
             t >= l->cur_first + x->cfg.max_delay)
             send_dgram(x, f, l->cur_first + x->cfg.max_delay);
     }
+    update_due(x);
 }
 
 /* Starts a datagram: does it carry the template refresh, the sampling
@@ -225,6 +240,7 @@ void fs_exporter_record(fs_exporter *x, const fs_record *r)
         if (f == FS_EXP_V5 && l->cur.nrec >= FS_WIRE_V5_MAX)
             send_dgram(x, f, r->exported);
     }
+    update_due(x);
 }
 
 void fs_exporter_finish(fs_exporter *x, fs_ns t)
@@ -232,6 +248,7 @@ void fs_exporter_finish(fs_exporter *x, fs_ns t)
     fs_exporter_advance(x, t);
     for (int f = 0; f < FS_EXP__COUNT; f++)
         send_dgram(x, f, t);
+    update_due(x);
 }
 
 /* ---- destinations ------------------------------------------------------------------- */

@@ -78,6 +78,9 @@ typedef struct fs_export_lane {
 } fs_export_lane;
 
 typedef struct fs_exporter {
+    fs_ns          due;      /* earliest time a datagram must be sent by
+                                max_delay (FS_NS_INF: none pending);
+                                INT64_MIN before the first call          */
     fs_export_cfg  cfg;
     fs_export_lane lane[FS_EXP__COUNT];
     fs_acct       *acct;
@@ -98,6 +101,12 @@ void fs_exporter_init(fs_exporter *x, const fs_export_cfg *cfg, fs_acct *acct);
 void fs_exporter_record(fs_exporter *x, const fs_record *r);
 /* Sends datagrams whose max_delay has passed by time t. */
 void fs_exporter_advance(fs_exporter *x, fs_ns t);
+/* The same, for every packet: returns at once unless something is due. */
+static inline void fs_exporter_tick(fs_exporter *x, fs_ns t)
+{
+    if (t >= x->due)
+        fs_exporter_advance(x, t);
+}
 /* End of trace: sends whatever is buffered at time t. */
 void fs_exporter_finish(fs_exporter *x, fs_ns t);
 

@@ -40,6 +40,7 @@
 #include "reader.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -420,14 +421,120 @@ const char *fs_linktype_name(int dlt)
 /* ---- hashing stream ---------------------------------------------------------- */
 
 /* Cookie behind the FILE* libpcap reads: the real descriptor plus the running
- * digest. It lives inside the fs_file, so the stream's close only closes fd. */
+ * digest. It lives inside the fs_file, so the stream's close only closes fd.
+ *
+ * The digest runs in a thread of its own: hc_read copies each chunk it reads
+ * into a small ring of buffers and goes on, while the hashing thread feeds
+ * the ring to SHA-256. Hashing is thereby off the packet path (it costs about
+ * as much as decoding on one core) yet covers exactly the bytes libpcap read.
+ * The ring blocks the reader only when the hasher is HC_RING chunks behind. */
+#define HC_RING 8
+
 typedef struct hash_cookie {
     int          fd;
     int          eof;     /* read(2) returned 0 */
     int          io_err;  /* errno of a failed read(2), 0 if none */
     int          md_err;  /* the digest update failed */
     EVP_MD_CTX  *md;
+    /* background hashing */
+    pthread_t       th;
+    int             th_on;      /* thread started                        */
+    pthread_mutex_t mu;
+    pthread_cond_t  cv;         /* ring changed (data in, or room freed)  */
+    char           *buf[HC_RING];
+    size_t          len[HC_RING];
+    unsigned        head, count;
+    int             done;       /* no more chunks will come               */
 } hash_cookie;
+
+static void *hc_thread(void *arg)
+{
+    hash_cookie *hc = arg;
+    pthread_mutex_lock(&hc->mu);
+    for (;;) {
+        while (!hc->count && !hc->done)
+            pthread_cond_wait(&hc->cv, &hc->mu);
+        if (!hc->count)
+            break;
+        unsigned i = hc->head;
+        pthread_mutex_unlock(&hc->mu);
+        if (EVP_DigestUpdate(hc->md, hc->buf[i], hc->len[i]) != 1)
+            hc->md_err = 1;
+        pthread_mutex_lock(&hc->mu);
+        hc->head = (hc->head + 1) % HC_RING;
+        hc->count--;
+        pthread_cond_broadcast(&hc->cv);
+    }
+    pthread_mutex_unlock(&hc->mu);
+    return NULL;
+}
+
+/* Starts the hashing thread; without it (no memory, no thread) the digest
+ * is computed inline in hc_read. */
+static void hc_start(hash_cookie *hc)
+{
+    for (int i = 0; i < HC_RING; i++)
+        if (!(hc->buf[i] = malloc(READ_BUF_SIZE)))
+            return;
+    if (pthread_mutex_init(&hc->mu, NULL))
+        return;
+    if (pthread_cond_init(&hc->cv, NULL)) {
+        pthread_mutex_destroy(&hc->mu);
+        return;
+    }
+    if (pthread_create(&hc->th, NULL, hc_thread, hc)) {
+        pthread_cond_destroy(&hc->cv);
+        pthread_mutex_destroy(&hc->mu);
+        return;
+    }
+    hc->th_on = 1;
+}
+
+/* Waits until every chunk is hashed and stops the thread. */
+static void hc_stop(hash_cookie *hc)
+{
+    if (hc->th_on) {
+        pthread_mutex_lock(&hc->mu);
+        hc->done = 1;
+        pthread_cond_broadcast(&hc->cv);
+        pthread_mutex_unlock(&hc->mu);
+        pthread_join(hc->th, NULL);
+        pthread_cond_destroy(&hc->cv);
+        pthread_mutex_destroy(&hc->mu);
+        hc->th_on = 0;
+    }
+    for (int i = 0; i < HC_RING; i++) {
+        free(hc->buf[i]);
+        hc->buf[i] = NULL;
+    }
+}
+
+static void hc_digest(hash_cookie *hc, const char *data, size_t n)
+{
+    if (!hc->th_on || n > READ_BUF_SIZE) {
+        if (hc->th_on) {
+            /* an odd-sized request: hash it in order, after the ring */
+            pthread_mutex_lock(&hc->mu);
+            while (hc->count)
+                pthread_cond_wait(&hc->cv, &hc->mu);
+            pthread_mutex_unlock(&hc->mu);
+        }
+        if (EVP_DigestUpdate(hc->md, data, n) != 1)
+            hc->md_err = 1;
+        return;
+    }
+    pthread_mutex_lock(&hc->mu);
+    while (hc->count == HC_RING)
+        pthread_cond_wait(&hc->cv, &hc->mu);
+    unsigned i = (hc->head + hc->count) % HC_RING;
+    pthread_mutex_unlock(&hc->mu);
+    memcpy(hc->buf[i], data, n);
+    hc->len[i] = n;
+    pthread_mutex_lock(&hc->mu);
+    hc->count++;
+    pthread_cond_broadcast(&hc->cv);
+    pthread_mutex_unlock(&hc->mu);
+}
 
 static ssize_t hc_read(void *c, char *buf, size_t size)
 {
@@ -442,8 +549,8 @@ static ssize_t hc_read(void *c, char *buf, size_t size)
     }
     if (n == 0)
         hc->eof = 1;
-    else if (EVP_DigestUpdate(hc->md, buf, (size_t)n) != 1)
-        hc->md_err = 1;
+    else
+        hc_digest(hc, buf, (size_t)n);
     return n;
 }
 
@@ -491,6 +598,7 @@ static void file_close(fs_file *f)
         close(f->hc.fd);
     f->pcap = NULL;
     f->hc.fd = -1;
+    hc_stop(&f->hc);
     EVP_MD_CTX_free(f->hc.md);
     f->hc.md = NULL;
     free(f->path);
@@ -585,6 +693,7 @@ static int file_open(fs_file *f, const char *path, char *err, size_t errlen)
         seterr(err, errlen, "%s: cannot initialise SHA-256 (OpenSSL)", path);
         return -1;
     }
+    hc_start(&f->hc);
     cookie_io_functions_t io = { .read = hc_read, .write = NULL, .seek = NULL,
                                  .close = hc_close };
     FILE *fp = fopencookie(&f->hc, "r", io);
@@ -624,6 +733,7 @@ static void file_finish_sha(fs_file *f)
     while (!f->hc.eof && !f->hc.io_err && f->hc.fd >= 0)
         if (hc_read(&f->hc, buf, sizeof buf) < 0)
             break;
+    hc_stop(&f->hc);
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     if (f->hc.eof && !f->hc.io_err && !f->hc.md_err &&

@@ -32,6 +32,8 @@ int fs_truth_init(fs_truth *t, int keycfg, const fs_binning *b, uint64_t seed)
 
 static void free_bin(fs_tbin *b)
 {
+    if (b->sum && b->sum_free)
+        b->sum_free(b->sum);
     fs_ftab_free(&b->tab);
     free(b);
 }
@@ -43,6 +45,9 @@ void fs_truth_free(fs_truth *t)
         free_bin(b);
     }
     t->head = t->tail = NULL;
+    if (t->shared && t->shared_free)
+        t->shared_free(t->shared);
+    t->shared = NULL;
     if (t->cache_in)
         fclose(t->cache_in);
     fs_truth_cache_abort(t);

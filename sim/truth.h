@@ -35,6 +35,9 @@ typedef struct fs_tbin {
     int64_t bin;
     fs_ftab tab;
     int     refs;          /* evaluations that still need this bin */
+    void   *sum;           /* the evaluation's summary of the bin, made once
+                              and shared by every evaluation (eval.c)   */
+    void  (*sum_free)(void *);
     struct fs_tbin *next;
 } fs_tbin;
 
@@ -43,6 +46,9 @@ typedef struct fs_truth {
     fs_binning binning;
     uint64_t   seed;
     int        users;      /* evaluations sharing this truth          */
+    void      *shared;     /* whole-trace state of the evaluations made
+                              from this truth once (eval.c)            */
+    void     (*shared_free)(void *);
     fs_tbin   *head, *tail;
     int64_t    complete_below; /* bins < this are complete             */
     uint64_t   pkts, bytes;    /* whole-trace totals                   */
