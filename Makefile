@@ -17,7 +17,7 @@ TEST_SRC = $(wildcard tests/*.c)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ = $(TEST_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all deps deps-test demo test test-unit test-cli test-asan help clean plots bench
+.PHONY: all deps deps-test deps-fuzz deps-cov demo test test-unit test-cli test-asan help clean plots bench
 all: $(BUILD)/flowsim
 
 help:
@@ -26,6 +26,8 @@ help:
 	@echo "make demo       run the default comparison on a shipped real trace (results/demo/)"
 	@echo "make test       build and run every test, then again under ASan+UBSan"
 	@echo "make bench      micro-benchmarks and end-to-end speed against other tools (results/bench/)"
+	@echo "make fuzz       run each libFuzzer target FUZZ_TIME s (60); fuzz-ci: 15 s each"
+	@echo "make coverage   line coverage of the tests (build/cov/report/)"
 	@echo "make clean      remove build/"
 
 # ---- dependencies: install only what is missing ---------------------------
@@ -33,9 +35,12 @@ DEB_PKGS = build-essential pkg-config libpcap-dev libgsl-dev libxxhash-dev libjs
            libssl-dev libinih-dev gnuplot-nox tcpdump
 # Packages only the tests need (independent counters and readers of our output).
 DEB_TEST_PKGS = tshark python3 nfdump slurmctld slurmd slurm-client
+DEB_FUZZ_PKGS = clang libclang-rt-14-dev
 deps: PKGS = $(DEB_PKGS)
-deps-test: PKGS = $(DEB_PKGS) $(DEB_TEST_PKGS)
-deps deps-test:
+deps-test: PKGS = $(DEB_PKGS) $(DEB_TEST_PKGS) $(DEB_FUZZ_PKGS) valgrind
+deps-fuzz: PKGS = $(DEB_PKGS) $(DEB_FUZZ_PKGS)
+deps-cov:  PKGS = $(DEB_PKGS) $(DEB_TEST_PKGS) gcovr valgrind
+deps deps-test deps-fuzz deps-cov:
 	@missing=""; for p in $(PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
@@ -92,9 +97,21 @@ SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 test-asan:
 	$(MAKE) BUILD=build/asan OPT=-O1 SAN="$(SAN_FLAGS)" test-unit test-cli
 
+# make test: the unit and command-line tests, the same under ASan+UBSan, the
+# bad-input corpus under valgrind, and each fuzz target for a bounded time.
 test: deps-test
 	$(MAKE) test-unit test-cli
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 $(MAKE) test-asan
+	$(MAKE) test-valgrind fuzz-ci
+
+# ---- fuzzing, bad inputs under valgrind, coverage (tests/fuzz/README.md) ----
+.PHONY: fuzz fuzz-ci fuzz-replay coverage test-valgrind
+fuzz fuzz-ci fuzz-replay: deps-fuzz $(BUILD)/flowsim
+	$(MAKE) -f tests/fuzz/fuzz.mk FLOWSIM=$(BUILD)/flowsim CFLAGS_WARN="$(CFLAGS_WARN)" FUZZ_LDLIBS="$(LDLIBS)" $@
+test-valgrind: $(BUILD)/flowsim
+	VALGRIND=1 FLOWSIM=$(CURDIR)/$(BUILD)/flowsim bash tests/cli/run.sh bad_corpus
+coverage: deps-cov
+	$(MAKE) -f tests/coverage.mk coverage
 
 # ---- demo -----------------------------------------------------------------
 demo: deps $(BUILD)/flowsim

@@ -84,7 +84,7 @@ static const fs_param_def anf_params_def[] = {
      "lowers the rate [R ANF abstract, FS node9]; not enforced with fixed=yes", 1, 4e9, NULL, 0},
     {"bin", FS_P_DURATION, P(bin), "60s", "s",
      "measurement bin length; bins [k*bin,(k+1)*bin) aligned to the epoch; every entry is "
-     "exported at the end of its bin [R FS node2, node7]", 0, 0, NULL, FS_PF_MIN_EXCL},
+     "exported at the end of its bin [R FS node2, node7]", 0, 1e9, NULL, FS_PF_MIN_EXCL},
     {"p_max", FS_P_PROB, P(p_max), "1/16", "probability",
      "packet sampling probability at the start of a bin (the CPU-limited rate, e.g. 1/16 on "
      "OC-48, FS node5); with fixed=yes the constant rate (FS comparison: 1/1024)", 0, 0,

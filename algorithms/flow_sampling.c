@@ -117,7 +117,8 @@ const fs_stage fs_stage_hash = {
 
 /* ---- filter ------------------------------------------------------------------------- */
 typedef struct rf_params {
-    uint64_t proto, sport, dport, min_packets, ipver;
+    uint64_t proto, sport, dport, min_packets;
+    int      ipver;   /* enum parameters are stored as int */
     double   min_bytes;
 } rf_params;
 

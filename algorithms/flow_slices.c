@@ -79,7 +79,7 @@ static const fs_param_def fsl_params_def[] = {
      "comparison, D node28+node5]", 0, 0, NULL, 0},
     {"t", FS_P_DURATION, P(t), "60s", "s",
      "slice length: an entry is exported exactly t after its creation [R node4; 60-300 s in "
-     "the experiments, R node28]; inf = slices never end (sample and hold)", 0, 0, NULL,
+     "the experiments, R node28]; inf = slices never end (sample and hold)", 0, 1e9, NULL,
      FS_PF_MIN_EXCL | FS_PF_INF_OK},
     {"inactive", FS_P_DURATION, P(inactive), "15s", "s",
      "inactivity timeout: an entry without a counted packet for this long is exported "
@@ -119,7 +119,7 @@ static const fs_param_def fsl_params_def[] = {
     {"tbin", FS_P_DURATION, P(tbin), "0", "s",
      "binned measurement: counter granularity T_bin; each entry keeps ceil(t/tbin)+1 "
      "(packets, bytes) pairs, one per tbin-bin the slice overlaps [R node7, layout S]; "
-     "between t and t/20 in the paper; 0 = off", 0, 0, NULL, FS_PF_MIN_EXCL | FS_PF_ZERO_OK},
+     "between t and t/20 in the paper; 0 = off", 0, 1e9, NULL, FS_PF_MIN_EXCL | FS_PF_ZERO_OK},
     {"pairs", FS_P_ENUM, P(pairs), "all", "",
      "binned: pairs exported per record: all = the fixed ceil(t/tbin)+1 (record size "
      "48 + 8(n-1) bytes, §2.4.7 D); used = up to the bin of the last counted packet [S]", 0, 0,

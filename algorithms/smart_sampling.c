@@ -78,7 +78,7 @@ static const fs_param_def sm_params_def[] = {
      "dynamic control: records to keep per window; the thresholds are multiplied by "
      "kept/target after each window; 0 = static thresholds [K DLT 2005, S]", 0, 0, NULL, 0},
     {"window", FS_P_DURATION, P(window), "60s", "s",
-     "dynamic control: window of simulated (export) time, aligned to the epoch [S]", 0, 0,
+     "dynamic control: window of simulated (export) time, aligned to the epoch [S]", 0, 1e9,
      NULL, FS_PF_MIN_EXCL},
     {"damping", FS_P_REAL, P(damping), "0", "",
      "dynamic control: the factor kept/target is raised to 1 - damping (0 = DLT's "

@@ -33,7 +33,12 @@ static void close_second(fs_acct *a)
         a->sec_fn(a->sec_ctx, &a->sec);
 }
 
-/* Integrates live entries from t_last to t, closing every second crossed. */
+/* Integrates live entries from t_last to t, closing every second crossed.
+ * A second gets a time-series row if something happened in it (a change of
+ * live entries or a datagram), and so does the first quiet second after
+ * one, to show the level that then holds; the quiet seconds after that are
+ * integrated in one step and get no row, so a gap of years between two
+ * packets costs nothing (a plot of the series steps across the gap). */
 void fs_acct_advance(fs_acct *a, fs_ns t)
 {
     if (!a->started) {
@@ -52,8 +57,19 @@ void fs_acct_advance(fs_acct *a, fs_ns t)
         a->t_last = upto;
         if (t < sec_end)
             break;
-        close_second(a);
-        int64_t next = a->sec.index + 1;
+        int quiet = !a->sec_active;
+        if (!quiet || !a->prev_quiet)
+            close_second(a);
+        int64_t next = a->sec.index + 1, target = sec_of(t);
+        if (target > next + 1 && (quiet && a->prev_quiet)) {
+            /* this second was quiet and written as no row: so are all
+             * seconds up to t's */
+            a->area += (double)a->live * (double)(target * FS_NS_PER_S - a->t_last);
+            a->t_last = target * FS_NS_PER_S;
+            next = target;
+        }
+        a->prev_quiet = quiet;
+        a->sec_active = 0;
         memset(&a->sec, 0, sizeof a->sec);
         a->sec.index = next;
         a->sec.mem_max = a->live;
@@ -63,6 +79,7 @@ void fs_acct_advance(fs_acct *a, fs_ns t)
 void fs_acct_mem(fs_acct *a, fs_ns t, int64_t live)
 {
     fs_acct_advance(a, t);
+    a->sec_active = 1;
     a->live = live;
     if (live > a->peak)
         a->peak = live;
@@ -73,6 +90,7 @@ void fs_acct_mem(fs_acct *a, fs_ns t, int64_t live)
 void fs_acct_export(fs_acct *a, fs_ns t, uint64_t records, uint64_t bytes)
 {
     fs_acct_advance(a, t);
+    a->sec_active = 1;
     a->exp_records += records;
     a->exp_datagrams++;
     a->exp_bytes += bytes;

@@ -32,6 +32,8 @@ typedef struct fs_acct {
     uint64_t exp_records, exp_datagrams, exp_bytes;
     uint64_t peak_sec_bytes, peak_sec_records;
     fs_acct_window sec;      /* current second                           */
+    int      sec_active;     /* something happened in the current second */
+    int      prev_quiet;     /* nothing happened in the previous second  */
     fs_acct_sec_fn sec_fn;   /* NULL: no time series                     */
     void    *sec_ctx;
 } fs_acct;

@@ -34,10 +34,11 @@
 const fs_param_def fs_common_params_def[] = {
     {"ts_res", FS_P_DURATION, C(ts_res), "0s", "s",
      "observation: timestamps are rounded down to this resolution (0 = as captured); e.g. "
-     "100us for software timestamping, 100ns for hardware", 0, 0, NULL, 0},
+     "100us for software timestamping, 100ns for hardware", 0, 86400, NULL, 0},
     {"ts_jitter", FS_P_DURATION, C(ts_jitter), "0s", "s",
      "observation: a uniform delay in [0, ts_jitter) is added to each timestamp; timestamps "
-     "are then kept non-decreasing (a packet never precedes the previous one)", 0, 0, NULL, 0},
+     "are then kept non-decreasing (a packet never precedes the previous one)", 0, 86400, NULL,
+     0},
     {"filter", FS_P_STRING, C(filter), "", "BPF",
      "observation: only packets matching this libpcap filter expression are metered "
      "(empty = all); the ground truth stays the whole trace", 0, 0, NULL, 0},
@@ -85,7 +86,7 @@ static const char *const progress_names[] = {"no", "yes", "auto", NULL};
 const fs_param_def fs_run_params_def[] = {
     {"bin", FS_P_DURATION, R(bin), "60s", "s",
      "analysis bin length (bins aligned to the epoch); inf = one bin for the whole trace",
-     0, 0, NULL, FS_PF_MIN_EXCL | FS_PF_INF_OK},
+     0, 1e9, NULL, FS_PF_MIN_EXCL | FS_PF_INF_OK},
     {"seeds", FS_P_COUNT, R(seeds), "1", "replicates",
      "replicates of every pipeline, each with its own random seed", 1, 1e6, NULL, 0},
     {"seed", FS_P_COUNT, R(seed), "1", "",
@@ -142,8 +143,9 @@ static int set_param(const char *name, const char *value, void *vctx, char *err,
     d = fs_params_find(fs_common_params_def, fs_common_nparams, name);
     if (d)
         return fs_param_set(d, &cx->p->common, value, cx->spec, err, errlen);
+    char pn[128];
     size_t k = (size_t)snprintf(err, errlen, "%s: unknown parameter '%s' for %s (known:", cx->spec,
-                                name, a->name);
+                                fs_printable(name, pn, sizeof pn), a->name);
     for (size_t i = 0; i < a->nparams && k < errlen; i++)
         k += (size_t)snprintf(err + k, errlen - k, " %s", a->params[i].name);
     if (k < errlen)
@@ -177,14 +179,27 @@ static void params_text(const fs_param_def *defs, size_t n, const void *vals, vo
                     continue;
             }
         }
-        if (k + strlen(defs[i].name) + strlen(v) + 3 >= len)
+        if (k + strlen(defs[i].name) + strlen(v) + 5 >= len)
             break;
-        k += (size_t)snprintf(buf + k, len - k, "%s%s=%s", k ? (char[]){sep, 0} : "",
-                              defs[i].name, v);
+        /* In a label (sep ','), text holding '|' or a quote is quoted so the
+         * label parses back into the same pipeline; values never hold '"'. */
+        int q = sep == ',' && defs[i].type == FS_P_STRING && strpbrk(v, "|'");
+        k += (size_t)snprintf(buf + k, len - k, q ? "%s%s=\"%s\"" : "%s%s=%s",
+                              k ? (char[]){sep, 0} : "", defs[i].name, v);
     }
 }
 
-/* Splits s at top-level '|' (outside quotes) into at most max parts. */
+static void free_parts(char **parts, int n)
+{
+    for (int i = 0; i < n; i++) {
+        free(parts[i]);
+        parts[i] = NULL;
+    }
+}
+
+/* Splits s at top-level '|' (outside quotes) into at most max parts.
+ * Returns the count, -1 (unterminated quote, no memory) or -2 (too many);
+ * on failure nothing stays allocated. */
 static int split_stages(const char *s, char **parts, int max)
 {
     int n = 0;
@@ -194,8 +209,10 @@ static int split_stages(const char *s, char **parts, int max)
         if (q) {
             if (*c == q)
                 q = 0;
-            else if (!*c)
+            else if (!*c) {
+                free_parts(parts, n);
                 return -1;
+            }
             continue;
         }
         if (*c == '"' || *c == '\'') {
@@ -203,11 +220,15 @@ static int split_stages(const char *s, char **parts, int max)
             continue;
         }
         if (*c == '|' || !*c) {
-            if (n == max)
+            if (n == max) {
+                free_parts(parts, n);
                 return -2;
+            }
             parts[n] = strndup(start, (size_t)(c - start));
-            if (!parts[n])
+            if (!parts[n]) {
+                free_parts(parts, n);
                 return -1;
+            }
             n++;
             if (!*c)
                 return n;
@@ -293,24 +314,30 @@ static void stage_params_text(const fs_stage_spec *ss, int all, char sep, char *
                 sizeof tmp);
     free(scratch);
     size_t k = strlen(buf);
-    /* always name the stage, even with default parameters */
-    k += (size_t)snprintf(buf + k, len - k, "%s%s", k ? (char[]){sep, 0} : "", ss->stage->name);
-    if (!*tmp)
+    /* always name the stage, even with default parameters; every write is
+     * bounded by what is left of buf */
+    int w = snprintf(buf + k, len - k, "%s%s", k ? (char[]){sep, 0} : "", ss->stage->name);
+    k = w < 0 || (size_t)w >= len - k ? len - 1 : k + (size_t)w;
+    if (!*tmp || k + 2 >= len)
         return;
-    k += (size_t)snprintf(buf + k, len - k, ".");
+    buf[k++] = '.';
+    buf[k] = 0;
     for (char *t = tmp; *t && k + 2 < len; t++) {
-        if (*t == '\x1f')
-            k += (size_t)snprintf(buf + k, len - k, "%c%s.", sep, ss->stage->name);
-        else
-            buf[k++] = *t, buf[k] = 0;
+        if (*t == '\x1f') {
+            w = snprintf(buf + k, len - k, "%c%s.", sep, ss->stage->name);
+            k = w < 0 || (size_t)w >= len - k ? len - 1 : k + (size_t)w;
+        } else {
+            buf[k++] = *t;
+            buf[k] = 0;
+        }
     }
 }
 
 int fs_pipeline_parse(const char *spec, fs_pipeline_spec *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    char ctx[300];
-    snprintf(ctx, sizeof ctx, "-m '%s'", spec);
+    char ctx[300], ps[256];
+    snprintf(ctx, sizeof ctx, "-m '%s'", fs_printable(spec, ps, sizeof ps));
     char *parts[FS_MAX_STAGES + 1] = {0};
     int nparts = split_stages(spec, parts, FS_MAX_STAGES + 1);
     if (nparts < 0) {
@@ -332,7 +359,9 @@ int fs_pipeline_parse(const char *spec, fs_pipeline_spec *out, char *err, size_t
     name[nl] = 0;
     out->algo = fs_algo_find(name);
     if (!out->algo) {
-        size_t k = (size_t)snprintf(err, errlen, "%s: unknown algorithm '%s' (known:", ctx, name);
+        char pn[128];
+        size_t k = (size_t)snprintf(err, errlen, "%s: unknown algorithm '%s' (known:", ctx,
+                                    fs_printable(name, pn, sizeof pn));
         for (size_t i = 0; i < fs_algo_count() && k < errlen; i++)
             k += (size_t)snprintf(err + k, errlen - k, " %s", fs_algo_at(i)->name);
         if (k < errlen)

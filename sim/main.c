@@ -93,7 +93,9 @@ static int cmd_algorithms(int argc, char **argv)
         return 0;
     }
     if (only && !fs_algo_find(only)) {
-        fprintf(stderr, "flowsim algorithms: unknown algorithm '%s' (known:", only);
+        char pn[128];
+        fprintf(stderr, "flowsim algorithms: unknown algorithm '%s' (known:",
+                fs_printable(only, pn, sizeof pn));
         for (size_t i = 0; i < fs_algo_count(); i++)
             fprintf(stderr, " %s", fs_algo_at(i)->name);
         fprintf(stderr, ")\n");
@@ -198,8 +200,9 @@ static int cmd_run(int argc, char **argv)
     if (!specs || !traces || !exps || !nexps)
         goto out;
     optind = 1;
+    opterr = 0; /* one message, ours, for an unknown option or a missing value */
     int c;
-    while ((c = getopt_long(argc, argv, "-m:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "-:m:qh", opts, NULL)) != -1) {
         if (c == 1) {
             traces[ntraces++] = optarg;
         } else if (c == 'm') {
@@ -242,8 +245,13 @@ static int cmd_run(int argc, char **argv)
                 fprintf(stderr, "flowsim run: %s\n", err);
                 goto out;
             }
+        } else if (c == ':') {
+            fprintf(stderr, "flowsim run: option %s needs a value (flowsim --help)\n",
+                    argv[optind - 1]);
+            goto out;
         } else {
-            fprintf(stderr, "flowsim run: see flowsim --help\n");
+            fprintf(stderr, "flowsim run: unknown option '%s' (flowsim --help)\n",
+                    optopt ? (char[]){'-', (char)optopt, 0} : argv[optind - 1]);
             goto out;
         }
     }
@@ -339,6 +347,8 @@ int main(int argc, char **argv)
         return fs_sweep_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "gen"))
         return fs_gen_main(argc - 1, argv + 1);
+    char pc[128];
+    cmd = fs_printable(cmd, pc, sizeof pc);
     fprintf(stderr, "flowsim: unknown command '%s' (info, algorithms, run, sweep, metrics, gen, version; "
                     "flowsim --help)\n", cmd);
     return 1;

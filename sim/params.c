@@ -168,7 +168,7 @@ void fs_format_prob(double p, char *buf, size_t len)
     }
     if (p > 0) {
         double inv = 1.0 / p, r = nearbyint(inv);
-        if (r >= 2 && fabs(inv - r) <= 1e-9 * r) {
+        if (r >= 2 && r < 1e15 && fabs(inv - r) <= 1e-9 * r) {
             snprintf(buf, len, "1/%.0f", r);
             return;
         }
@@ -281,15 +281,32 @@ void fs_param_describe_range(const fs_param_def *d, char *buf, size_t len)
     }
 }
 
+const char *fs_printable(const char *s, char *buf, size_t n)
+{
+    size_t k = 0;
+    if (!n)
+        return buf;
+    for (; *s && k + 5 < n; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7f)
+            k += (size_t)snprintf(buf + k, n - k, "\\x%02x", c);
+        else
+            buf[k++] = (char)c;
+    }
+    buf[k] = 0;
+    return buf;
+}
+
 /* ---- setting values ------------------------------------------------------- */
 
 static int range_error(const fs_param_def *d, const char *value, const char *ctx,
                        const char *what, char *err, size_t errlen)
 {
-    char rng[160];
+    char rng[160], pv[256], pc[512];
     fs_param_describe_range(d, rng, sizeof rng);
-    snprintf(err, errlen, "%s%sparameter %s=%s: %s (expected %s%s%s)", ctx ? ctx : "",
-             ctx ? ": " : "", d->name, value, what, rng, d->unit && *d->unit ? ", unit " : "",
+    snprintf(err, errlen, "%s%sparameter %s=%s: %s (expected %s%s%s)",
+             ctx ? fs_printable(ctx, pc, sizeof pc) : "", ctx ? ": " : "", d->name,
+             fs_printable(value, pv, sizeof pv), what, rng, d->unit && *d->unit ? ", unit " : "",
              d->unit ? d->unit : "");
     return -1;
 }
@@ -444,7 +461,10 @@ int fs_kv_split(const char *list, const char *ctx, fs_kv_fn fn, void *fnctx, cha
             eq++;
         if (*eq != '=' || eq == s) {
             size_t l = (size_t)(eq - s);
-            snprintf(err, errlen, "%s: expected name=value, got '%.*s'", ctx, (int)l, s);
+            char got[128], pc[256];
+            snprintf(got, sizeof got, "%.*s", (int)(l < 100 ? l : 100), s);
+            snprintf(err, errlen, "%s: expected name=value, got '%s'", fs_printable(ctx, pc, sizeof pc),
+                     fs_printable(got, pc + 128, 128));
             rc = -1;
             break;
         }

@@ -92,6 +92,10 @@ void fs_format_duration(fs_ns ns, char *buf, size_t len);
 void fs_format_prob(double p, char *buf, size_t len);
 void fs_format_count(uint64_t v, char *buf, size_t len);
 
+/* s with every control byte written as \\xNN, so a message quoting user
+ * text stays on one line. Returns buf. */
+const char *fs_printable(const char *s, char *buf, size_t n);
+
 /* Human description of the accepted values of a definition, for listings
  * and error messages ("duration > 0 s", "one of: lru, refuse"). */
 void fs_param_describe_range(const fs_param_def *d, char *buf, size_t len);

@@ -748,15 +748,20 @@ static void file_finish_sha(fs_file *f)
     }
 }
 
-/* pcap timestamp (ns precision: tv_usec holds nanoseconds) to fs_ns,
- * saturating instead of overflowing on absurd pcapng timestamps. */
+/* Timestamps flowsim accepts: within 2^62 ns of the epoch (1854 to 2116).
+ * Simulated time is int64 nanoseconds and INT64_MAX means "never"; keeping a
+ * margin of 2^62 ns on either side lets every timer, bin end and timeout be
+ * computed without overflow. pcapng can hold far larger values. */
+#define FS_TS_MAX_S ((INT64_C(1) << 62) / FS_NS_PER_S - 5)
+
+/* pcap timestamp (ns precision: tv_usec holds nanoseconds, possibly more
+ * than a second's worth in a malformed file, which adds on) to fs_ns;
+ * INT64_MIN if outside the accepted range. */
 static fs_ns ts_to_ns(const struct timeval *tv)
 {
     int64_t s = (int64_t)tv->tv_sec;
-    const int64_t lim = INT64_MAX / FS_NS_PER_S - 1;
-    if (s > lim)
-        return INT64_MAX;
-    if (s < -lim)
+    if (s <= -FS_TS_MAX_S || s >= FS_TS_MAX_S || tv->tv_usec < 0 ||
+        tv->tv_usec > 5 * FS_NS_PER_S)
         return INT64_MIN;
     return s * FS_NS_PER_S + (int64_t)tv->tv_usec;
 }
@@ -794,6 +799,13 @@ static int file_fill(fs_reader *r, int i, char *err, size_t errlen)
         }
         f->info.frames++;
         fs_ns ts = ts_to_ns(&h->ts);
+        if (ts == INT64_MIN) {
+            f->state = F_FAILED;
+            seterr(err, errlen, "%s: frame %" PRIu64 ": timestamp %lld s is outside the range "
+                   "flowsim accepts (within %lld s of the epoch: 1854 to 2116)", f->path,
+                   f->info.frames, (long long)h->ts.tv_sec, (long long)FS_TS_MAX_S);
+            return -1;
+        }
         if (f->have_prev && ts < f->prev_ts) {
             ts = f->prev_ts;
             f->info.status[FS_DEC_TS_BACKWARDS]++;

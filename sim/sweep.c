@@ -1173,8 +1173,14 @@ static int pipeline_section(fs_sweep *sw, int si, smap *seen, const int *gtr, in
         goto done;
     }
     if (!valid_name(s->name)) {
-        ERRL(s->line, "section name [%s] is not a plain name (letters, digits, . _ -)",
-             s->name);
+        /* the name may hold any byte: show the plain ones only */
+        char shown[64];
+        size_t k = 0;
+        for (const char *c = s->name; *c && k + 5 < sizeof shown; c++)
+            k += (size_t)(*c >= 0x20 && *c < 0x7f ? snprintf(shown + k, sizeof shown - k, "%c", *c)
+                                                 : snprintf(shown + k, sizeof shown - k, "\\x%02x",
+                                                            (unsigned char)*c));
+        ERRL(s->line, "section name [%s] is not a plain name (letters, digits, . _ -)", shown);
         goto done;
     }
     const sw_kv *akv = NULL, *skv = NULL, *tkv = NULL;
@@ -1292,6 +1298,15 @@ static int pipeline_section(fs_sweep *sw, int si, smap *seen, const int *gtr, in
                 }
                 nd++;
             }
+            /* refuse a grid that is too large before building any of it */
+            double total = (double)stages.n;
+            for (size_t i = 0; i < nd; i++)
+                total *= dims[i].n;
+            if ((double)sw->npt + total * (ntr - t) * (algos.n - a) > SW_MAX_POINTS) {
+                ERRL(s->line, "[%s] more than %d points (this section alone makes %.0f)",
+                     s->name, SW_MAX_POINTS, total * ntr * algos.n);
+                goto done;
+            }
             memset(odo, 0, (s->nkv + 1) * sizeof *odo);
             for (;;) {
                 for (int st = 0; st < stages.n; st++) {
@@ -1382,6 +1397,11 @@ fs_sweep *fs_sweep_load(const char *path, char *err, size_t errlen)
     sw->cfg.records = 0;
     sw->cfg.progress = 0;
     sw->cfg.quiet = 1;
+    struct stat stt;
+    if (stat(path, &stt) == 0 && S_ISDIR(stt.st_mode)) {
+        snprintf(err, errlen, "%s: is a directory, not a sweep file", path);
+        goto fail;
+    }
     FILE *f = fopen(path, "r");
     if (!f) {
         snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));

@@ -263,6 +263,8 @@ static int set_one(const char *name, const char *value, void *vctx, char *err,
     }
     const fs_param_def *d = fs_params_find(fs_gen_param_defs, fs_gen_n_params, name);
     if (!d) {
+        char pn[128];
+        name = fs_printable(name, pn, sizeof pn);
         snprintf(err, errlen, "%s: unknown parameter '%s' (flowsim gen --help lists them)",
                  c->ctx, name);
         return -1;
