@@ -1163,8 +1163,12 @@ static int main_loop(runctx *rc)
         if (!rc->have_ts) {
             rc->first_ts = pkt.ts;
             rc->have_ts = 1;
-            for (size_t r = 0; r < rc->nruns; r++)
+            /* bins and seconds in the outputs count from the trace's first */
+            int64_t b0 = rc->binning.len == FS_NS_INF ? 0 : fs_bin_of(&rc->binning, pkt.ts);
+            for (size_t r = 0; r < rc->nruns; r++) {
                 rc->runs[r].ts_origin_s = pkt.ts / FS_NS_PER_S;
+                rc->runs[r].ev.cfg.bin_origin = b0;
+            }
         }
         rc->last_ts = pkt.ts;
         rc->packets++;
