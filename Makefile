@@ -17,7 +17,7 @@ TEST_SRC = $(wildcard tests/*.c)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ = $(TEST_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all deps deps-test deps-fuzz deps-cov demo test test-unit test-cli test-asan help clean plots bench
+.PHONY: all deps deps-test deps-fuzz deps-cov demo paper test test-unit test-cli test-asan help clean plots bench
 all: $(BUILD)/flowsim
 
 help:
@@ -25,6 +25,8 @@ help:
 	@echo "make            build build/flowsim"
 	@echo "make demo       run the default comparison on a shipped real trace (results/demo/)"
 	@echo "make test       build and run every test, then again under ASan+UBSan"
+	@echo "make plots      every figure from the results under results/"
+	@echo "make paper      reproduce the papers' claims and build the PDF report (FULL=1: larger)"
 	@echo "make bench      micro-benchmarks and end-to-end speed against other tools (results/bench/)"
 	@echo "make fuzz       run each libFuzzer target FUZZ_TIME s (60); fuzz-ci: 15 s each"
 	@echo "make coverage   line coverage of the tests (build/cov/report/)"
@@ -34,7 +36,8 @@ help:
 DEB_PKGS = build-essential pkg-config libpcap-dev libgsl-dev libxxhash-dev libjson-c-dev \
            libssl-dev libinih-dev gnuplot-nox tcpdump
 # Packages only the tests need (independent counters and readers of our output).
-DEB_TEST_PKGS = tshark python3 nfdump slurmctld slurmd slurm-client
+DEB_TEST_PKGS = tshark python3 nfdump slurmctld slurmd slurm-client \
+                texlive-latex-base texlive-latex-recommended texlive-fonts-recommended latexmk
 DEB_FUZZ_PKGS = clang libclang-rt-14-dev
 deps: PKGS = $(DEB_PKGS)
 deps-test: PKGS = $(DEB_PKGS) $(DEB_TEST_PKGS) $(DEB_FUZZ_PKGS) valgrind
@@ -116,6 +119,16 @@ coverage: deps-cov
 # ---- demo -----------------------------------------------------------------
 demo: deps $(BUILD)/flowsim
 	bash plots/demo.sh $(BUILD)/flowsim
+
+# ---- figures and the paper (plots/, paper/) -----------------------------------
+# make plots: every figure from the results already under results/;
+# make paper: runs every experiment (quick mode; FULL=1 for the larger one)
+# and builds the PDF report with its reproduction table.
+plots: $(BUILD)/flowsim
+	$(MAKE) -f plots/plots.mk FLOWSIM=$(CURDIR)/$(BUILD)/flowsim plots
+
+paper: deps $(BUILD)/flowsim
+	$(MAKE) -C paper FLOWSIM=$(CURDIR)/$(BUILD)/flowsim
 
 # ---- benchmarks (bench/) -----------------------------------------------------
 # Micro-benchmarks (Google Benchmark through a C++ shim) and the end-to-end
