@@ -134,8 +134,8 @@ static const fs_param_def fsl_params_def[] = {
 
 typedef struct fsl_ent {
     FS_FTAB_ENTRY_HEAD;
-    uint32_t lru_prev, lru_next;   /* by last counted packet; head = most recent */
-    uint32_t age_prev, age_next;   /* by creation; head = oldest                 */
+    fs_link  lru;  /* by last counted packet; head = most recent */
+    fs_link  age;  /* by creation; head = oldest                 */
     fs_ns    first, last;          /* first = creation time                      */
     uint64_t pkts;                 /* c_s                                        */
     double   bytes;                /* c_b, starts at b_first/p                   */
@@ -149,7 +149,7 @@ typedef struct fsl_state {
     fsl_params   p;
     fs_meter_env env;
     fs_ftab      tab;
-    uint32_t     lru_head, lru_tail, age_head, age_tail;
+    fs_list     lru, age;
     fs_sampler   samp;
     double       q;              /* q_pkt times the observation stage's rate */
     double       p_cur;          /* slicing probability in force             */
@@ -177,40 +177,10 @@ static fsl_ent *ent(const fsl_state *s, uint32_t i)
 }
 
 /* ---- intrusive lists (as in netflow.c) ---------------------------------- */
-static void lru_unlink(fsl_state *s, uint32_t i)
-{
-    fsl_ent *e = ent(s, i);
-    if (e->lru_prev != FS_NONE) ent(s, e->lru_prev)->lru_next = e->lru_next;
-    else s->lru_head = e->lru_next;
-    if (e->lru_next != FS_NONE) ent(s, e->lru_next)->lru_prev = e->lru_prev;
-    else s->lru_tail = e->lru_prev;
-}
-static void lru_push_head(fsl_state *s, uint32_t i)
-{
-    fsl_ent *e = ent(s, i);
-    e->lru_prev = FS_NONE;
-    e->lru_next = s->lru_head;
-    if (s->lru_head != FS_NONE) ent(s, s->lru_head)->lru_prev = i;
-    else s->lru_tail = i;
-    s->lru_head = i;
-}
-static void age_unlink(fsl_state *s, uint32_t i)
-{
-    fsl_ent *e = ent(s, i);
-    if (e->age_prev != FS_NONE) ent(s, e->age_prev)->age_next = e->age_next;
-    else s->age_head = e->age_next;
-    if (e->age_next != FS_NONE) ent(s, e->age_next)->age_prev = e->age_prev;
-    else s->age_tail = e->age_prev;
-}
-static void age_push_tail(fsl_state *s, uint32_t i)
-{
-    fsl_ent *e = ent(s, i);
-    e->age_next = FS_NONE;
-    e->age_prev = s->age_tail;
-    if (s->age_tail != FS_NONE) ent(s, s->age_tail)->age_next = i;
-    else s->age_head = i;
-    s->age_tail = i;
-}
+static void lru_unlink(fsl_state *s, uint32_t i) { fs_list_unlink(&s->lru, &s->tab, i); }
+static void lru_push_head(fsl_state *s, uint32_t i) { fs_list_push_head(&s->lru, &s->tab, i); }
+static void age_unlink(fsl_state *s, uint32_t i) { fs_list_unlink(&s->age, &s->tab, i); }
+static void age_push_tail(fsl_state *s, uint32_t i) { fs_list_push_tail(&s->age, &s->tab, i); }
 
 static fs_ns add_sat(fs_ns a, fs_ns b)
 {
@@ -354,10 +324,10 @@ static void expire(fsl_state *s, uint32_t i, fs_ns t, int reason)
 static fs_ns next_entry_event(const fsl_state *s, int *reason)
 {
     fs_ns ti = FS_NS_INF, ts = FS_NS_INF;
-    if (s->lru_tail != FS_NONE)
-        ti = add_sat(ent(s, s->lru_tail)->last, s->p.inactive);
-    if (s->age_head != FS_NONE)
-        ts = add_sat(ent(s, s->age_head)->first, s->p.t);
+    if (s->lru.tail != FS_NONE)
+        ti = add_sat(ent(s, s->lru.tail)->last, s->p.inactive);
+    if (s->age.head != FS_NONE)
+        ts = add_sat(ent(s, s->age.head)->first, s->p.t);
     *reason = ti < ts ? FS_REASON_INACTIVE : FS_REASON_SLICE;
     return ti < ts ? ti : ts;
 }
@@ -388,7 +358,7 @@ static fs_ns fsl_advance(void *st, fs_ns now)
         if (te <= tt) {
             if (te > now)
                 break;
-            expire(s, reason == FS_REASON_INACTIVE ? s->lru_tail : s->age_head, te, reason);
+            expire(s, reason == FS_REASON_INACTIVE ? s->lru.tail : s->age.head, te, reason);
         } else {
             if (tt > now)
                 break;
@@ -531,8 +501,8 @@ static void fsl_flush(void *st, fs_ns end)
 {
     fsl_state *s = st;
     fsl_advance(s, end);
-    while (s->age_head != FS_NONE)
-        expire(s, s->age_head, end, FS_REASON_FLUSH);
+    while (s->age.head != FS_NONE)
+        expire(s, s->age.head, end, FS_REASON_FLUSH);
     s->started = 0;
 }
 
@@ -544,7 +514,7 @@ static uint64_t fsl_live(const void *st)
 static fs_ns fsl_pending(const void *st)
 {
     const fsl_state *s = st;
-    return s->age_head == FS_NONE ? FS_NS_INF : ent(s, s->age_head)->first;
+    return s->age.head == FS_NONE ? FS_NS_INF : ent(s, s->age.head)->first;
 }
 
 static int fsl_init(void *st, const void *params, const fs_meter_env *env, char *err,
@@ -553,7 +523,8 @@ static int fsl_init(void *st, const void *params, const fs_meter_env *env, char 
     fsl_state *s = st;
     s->p = *(const fsl_params *)params;
     s->env = *env;
-    s->lru_head = s->lru_tail = s->age_head = s->age_tail = FS_NONE;
+    fs_list_init(&s->lru, offsetof(fsl_ent, lru));
+    fs_list_init(&s->age, offsetof(fsl_ent, age));
     s->p_cur = s->p_lowest = s->p_highest = s->p.p;
     s->q = env->obs_q * s->p.q;
     s->hi_n = s->p.hi * (double)s->p.entries;

@@ -101,8 +101,8 @@ static const fs_param_def snf_params_def[] = {
 
 typedef struct nf_ent {
     FS_FTAB_ENTRY_HEAD;
-    uint32_t lru_prev, lru_next;   /* by last update; head = most recent */
-    uint32_t age_prev, age_next;   /* by creation; head = oldest          */
+    fs_link  lru;  /* by last update; head = most recent */
+    fs_link  age;  /* by creation; head = oldest          */
     fs_ns    first, last;
     uint64_t pkts, bytes;
     double   bytes_sq;
@@ -114,7 +114,7 @@ typedef struct nf_state {
     nf_params   p;
     fs_meter_env env;
     fs_ftab     tab;
-    uint32_t    lru_head, lru_tail, age_head, age_tail;
+    fs_list    lru, age;
     uint64_t    low_water;          /* free entries that trigger emergency */
     uint64_t    dyn_entries;        /* occupancy that enables dyn timeout  */
     double      q;                  /* packet inclusion probability        */
@@ -130,40 +130,10 @@ static nf_ent *ent(const nf_state *s, uint32_t i)
 }
 
 /* ---- intrusive lists ---------------------------------------------------- */
-static void lru_unlink(nf_state *s, uint32_t i)
-{
-    nf_ent *e = ent(s, i);
-    if (e->lru_prev != FS_NONE) ent(s, e->lru_prev)->lru_next = e->lru_next;
-    else s->lru_head = e->lru_next;
-    if (e->lru_next != FS_NONE) ent(s, e->lru_next)->lru_prev = e->lru_prev;
-    else s->lru_tail = e->lru_prev;
-}
-static void lru_push_head(nf_state *s, uint32_t i)
-{
-    nf_ent *e = ent(s, i);
-    e->lru_prev = FS_NONE;
-    e->lru_next = s->lru_head;
-    if (s->lru_head != FS_NONE) ent(s, s->lru_head)->lru_prev = i;
-    else s->lru_tail = i;
-    s->lru_head = i;
-}
-static void age_unlink(nf_state *s, uint32_t i)
-{
-    nf_ent *e = ent(s, i);
-    if (e->age_prev != FS_NONE) ent(s, e->age_prev)->age_next = e->age_next;
-    else s->age_head = e->age_next;
-    if (e->age_next != FS_NONE) ent(s, e->age_next)->age_prev = e->age_prev;
-    else s->age_tail = e->age_prev;
-}
-static void age_push_tail(nf_state *s, uint32_t i)
-{
-    nf_ent *e = ent(s, i);
-    e->age_next = FS_NONE;
-    e->age_prev = s->age_tail;
-    if (s->age_tail != FS_NONE) ent(s, s->age_tail)->age_next = i;
-    else s->age_head = i;
-    s->age_tail = i;
-}
+static void lru_unlink(nf_state *s, uint32_t i) { fs_list_unlink(&s->lru, &s->tab, i); }
+static void lru_push_head(nf_state *s, uint32_t i) { fs_list_push_head(&s->lru, &s->tab, i); }
+static void age_unlink(nf_state *s, uint32_t i) { fs_list_unlink(&s->age, &s->tab, i); }
+static void age_push_tail(nf_state *s, uint32_t i) { fs_list_push_tail(&s->age, &s->tab, i); }
 
 /* ---- export --------------------------------------------------------------- */
 static void expire(nf_state *s, uint32_t i, fs_ns t, int reason)
@@ -205,10 +175,10 @@ static fs_ns add_sat(fs_ns a, fs_ns b)
 static fs_ns next_event(const nf_state *s, int *which)
 {
     fs_ns ti = FS_NS_INF, ta = FS_NS_INF;
-    if (s->lru_tail != FS_NONE)
-        ti = add_sat(ent(s, s->lru_tail)->last, inactive_now(s));
-    if (s->age_head != FS_NONE)
-        ta = add_sat(ent(s, s->age_head)->first, s->p.active);
+    if (s->lru.tail != FS_NONE)
+        ti = add_sat(ent(s, s->lru.tail)->last, inactive_now(s));
+    if (s->age.head != FS_NONE)
+        ta = add_sat(ent(s, s->age.head)->first, s->p.active);
     *which = ti <= ta ? 0 : 1;
     return ti <= ta ? ti : ta;
 }
@@ -220,9 +190,9 @@ static fs_ns nf_advance(void *st, fs_ns now)
     fs_ns t;
     while ((t = next_event(s, &which)) <= now) {
         if (which == 0)
-            expire(s, s->lru_tail, t, FS_REASON_INACTIVE);
+            expire(s, s->lru.tail, t, FS_REASON_INACTIVE);
         else
-            expire(s, s->age_head, t, FS_REASON_ACTIVE);
+            expire(s, s->age.head, t, FS_REASON_ACTIVE);
     }
     return s->next = t;
 }
@@ -233,7 +203,7 @@ static void expire_overdue(nf_state *s, fs_ns now)
     int which;
     fs_ns t;
     while ((t = next_event(s, &which)) <= now) {
-        uint32_t i = which == 0 ? s->lru_tail : s->age_head;
+        uint32_t i = which == 0 ? s->lru.tail : s->age.head;
         expire(s, i, t > now ? t : now, which == 0 ? FS_REASON_INACTIVE : FS_REASON_ACTIVE);
     }
 }
@@ -252,8 +222,8 @@ static fs_ns nf_packet(void *st, const fs_pkt *p)
         uint64_t free_ents = s->p.entries - s->tab.n;
         if (s->p.policy == POLICY_LRU && free_ents <= s->low_water && s->tab.n > 0) {
             s->emergencies++;
-            for (uint64_t k = 0; k < s->p.emerg_batch && s->lru_tail != FS_NONE; k++)
-                expire(s, s->lru_tail, p->ts, FS_REASON_EMERGENCY);
+            for (uint64_t k = 0; k < s->p.emerg_batch && s->lru.tail != FS_NONE; k++)
+                expire(s, s->lru.tail, p->ts, FS_REASON_EMERGENCY);
         }
         if (s->tab.n >= s->p.entries) {
             /* refuse policy (or a cache of size with no room after aging) */
@@ -293,8 +263,8 @@ static void nf_flush(void *st, fs_ns end)
 {
     nf_state *s = st;
     nf_advance(s, end);
-    while (s->age_head != FS_NONE)
-        expire(s, s->age_head, end, FS_REASON_FLUSH);
+    while (s->age.head != FS_NONE)
+        expire(s, s->age.head, end, FS_REASON_FLUSH);
 }
 
 static uint64_t nf_live(const void *st)
@@ -305,7 +275,7 @@ static uint64_t nf_live(const void *st)
 static fs_ns nf_pending(const void *st)
 {
     const nf_state *s = st;
-    return s->age_head == FS_NONE ? FS_NS_INF : ent(s, s->age_head)->first;
+    return s->age.head == FS_NONE ? FS_NS_INF : ent(s, s->age.head)->first;
 }
 
 static int nf_init_common(nf_state *s, const void *params, const fs_meter_env *env,
@@ -314,7 +284,8 @@ static int nf_init_common(nf_state *s, const void *params, const fs_meter_env *e
     s->p = *(const nf_params *)params;
     s->env = *env;
     s->sampled = sampled;
-    s->lru_head = s->lru_tail = s->age_head = s->age_tail = FS_NONE;
+    fs_list_init(&s->lru, offsetof(nf_ent, lru));
+    fs_list_init(&s->age, offsetof(nf_ent, age));
     s->next = FS_NS_INF;
     s->low_water = (uint64_t)floor(s->p.emerg_low * (double)s->p.entries);
     s->dyn_entries = s->p.dyn_hwm > 0 ? (uint64_t)ceil(s->p.dyn_hwm * (double)s->p.entries) : 0;

@@ -113,8 +113,8 @@ static const fs_param_def sh_params_def[] = {
 
 typedef struct sh_ent {
     FS_FTAB_ENTRY_HEAD;
-    uint32_t lru_prev, lru_next;   /* by last update; head = most recent */
-    uint32_t age_prev, age_next;   /* by creation; head = oldest          */
+    fs_link  lru;  /* by last update; head = most recent */
+    fs_link  age;  /* by creation; head = oldest          */
     fs_ns    first, last;
     uint64_t pkts;
     double   bytes, bytes_sq;      /* initialised to b/π and b²/π          */
@@ -127,7 +127,7 @@ typedef struct sh_state {
     sh_params    p;
     fs_meter_env env;
     fs_ftab      tab;
-    uint32_t     lru_head, lru_tail, age_head, age_tail;
+    fs_list     lru, age;
     double       log1m_p;          /* log(1 - p), -inf for p = 1          */
     uint64_t     seen_pkts, counted_pkts, created, refused, evicted;
 } sh_state;
@@ -138,40 +138,10 @@ static sh_ent *ent(const sh_state *s, uint32_t i)
 }
 
 /* ---- intrusive lists (as in netflow.c) ------------------------------------ */
-static void lru_unlink(sh_state *s, uint32_t i)
-{
-    sh_ent *e = ent(s, i);
-    if (e->lru_prev != FS_NONE) ent(s, e->lru_prev)->lru_next = e->lru_next;
-    else s->lru_head = e->lru_next;
-    if (e->lru_next != FS_NONE) ent(s, e->lru_next)->lru_prev = e->lru_prev;
-    else s->lru_tail = e->lru_prev;
-}
-static void lru_push_head(sh_state *s, uint32_t i)
-{
-    sh_ent *e = ent(s, i);
-    e->lru_prev = FS_NONE;
-    e->lru_next = s->lru_head;
-    if (s->lru_head != FS_NONE) ent(s, s->lru_head)->lru_prev = i;
-    else s->lru_tail = i;
-    s->lru_head = i;
-}
-static void age_unlink(sh_state *s, uint32_t i)
-{
-    sh_ent *e = ent(s, i);
-    if (e->age_prev != FS_NONE) ent(s, e->age_prev)->age_next = e->age_next;
-    else s->age_head = e->age_next;
-    if (e->age_next != FS_NONE) ent(s, e->age_next)->age_prev = e->age_prev;
-    else s->age_tail = e->age_prev;
-}
-static void age_push_tail(sh_state *s, uint32_t i)
-{
-    sh_ent *e = ent(s, i);
-    e->age_next = FS_NONE;
-    e->age_prev = s->age_tail;
-    if (s->age_tail != FS_NONE) ent(s, s->age_tail)->age_next = i;
-    else s->age_head = i;
-    s->age_tail = i;
-}
+static void lru_unlink(sh_state *s, uint32_t i) { fs_list_unlink(&s->lru, &s->tab, i); }
+static void lru_push_head(sh_state *s, uint32_t i) { fs_list_push_head(&s->lru, &s->tab, i); }
+static void age_unlink(sh_state *s, uint32_t i) { fs_list_unlink(&s->age, &s->tab, i); }
+static void age_push_tail(sh_state *s, uint32_t i) { fs_list_push_tail(&s->age, &s->tab, i); }
 
 static void expire(sh_state *s, uint32_t i, fs_ns t, int reason)
 {
@@ -205,10 +175,10 @@ static fs_ns add_sat(fs_ns a, fs_ns b)
 static fs_ns next_event(const sh_state *s, int *which)
 {
     fs_ns ti = FS_NS_INF, ta = FS_NS_INF;
-    if (s->lru_tail != FS_NONE)
-        ti = add_sat(ent(s, s->lru_tail)->last, s->p.inactive);
-    if (s->age_head != FS_NONE)
-        ta = add_sat(ent(s, s->age_head)->first, s->p.active);
+    if (s->lru.tail != FS_NONE)
+        ti = add_sat(ent(s, s->lru.tail)->last, s->p.inactive);
+    if (s->age.head != FS_NONE)
+        ta = add_sat(ent(s, s->age.head)->first, s->p.active);
     *which = ti <= ta ? 0 : 1;
     return ti <= ta ? ti : ta;
 }
@@ -220,9 +190,9 @@ static fs_ns sh_advance(void *st, fs_ns now)
     fs_ns t;
     while ((t = next_event(s, &which)) <= now) {
         if (which == 0)
-            expire(s, s->lru_tail, t, FS_REASON_INACTIVE);
+            expire(s, s->lru.tail, t, FS_REASON_INACTIVE);
         else
-            expire(s, s->age_head, t, FS_REASON_ACTIVE);
+            expire(s, s->age.head, t, FS_REASON_ACTIVE);
     }
     return t;
 }
@@ -248,12 +218,12 @@ static fs_ns sh_packet(void *st, const fs_pkt *p)
         if (!(pi >= 1.0) && !(gsl_rng_uniform(s->env.rng) < pi))
             return next_event(s, &which);
         if (s->p.entries != UINT64_MAX && s->tab.n >= s->p.entries) {
-            if (s->p.policy == POLICY_REFUSE || s->lru_tail == FS_NONE) {
+            if (s->p.policy == POLICY_REFUSE || s->lru.tail == FS_NONE) {
                 s->refused++;
                 return next_event(s, &which);
             }
             s->evicted++;
-            expire(s, s->lru_tail, p->ts, FS_REASON_EMERGENCY);
+            expire(s, s->lru.tail, p->ts, FS_REASON_EMERGENCY);
         }
         i = fs_ftab_insert(&s->tab, &p->key, p->key_hash);
         if (i == FS_NONE) {
@@ -292,8 +262,8 @@ static void sh_flush(void *st, fs_ns end)
 {
     sh_state *s = st;
     sh_advance(s, end);
-    while (s->age_head != FS_NONE)
-        expire(s, s->age_head, end, FS_REASON_FLUSH);
+    while (s->age.head != FS_NONE)
+        expire(s, s->age.head, end, FS_REASON_FLUSH);
 }
 
 static uint64_t sh_live(const void *st)
@@ -304,7 +274,7 @@ static uint64_t sh_live(const void *st)
 static fs_ns sh_pending(const void *st)
 {
     const sh_state *s = st;
-    return s->age_head == FS_NONE ? FS_NS_INF : ent(s, s->age_head)->first;
+    return s->age.head == FS_NONE ? FS_NS_INF : ent(s, s->age.head)->first;
 }
 
 static int sh_check(const void *params, char *err, size_t errlen)
@@ -326,7 +296,8 @@ static int sh_init(void *st, const void *params, const fs_meter_env *env, char *
     s->env = *env;
     if (sh_check(&s->p, err, errlen))
         return -1;
-    s->lru_head = s->lru_tail = s->age_head = s->age_tail = FS_NONE;
+    fs_list_init(&s->lru, offsetof(sh_ent, lru));
+    fs_list_init(&s->age, offsetof(sh_ent, age));
     s->log1m_p = log1p(-s->p.p);
     uint32_t limit = s->p.entries == UINT64_MAX ? 0 : (uint32_t)s->p.entries;
     uint32_t initial = limit && limit < 4096 ? limit : 4096;

@@ -203,3 +203,46 @@ void fs_ftab_remove(fs_ftab *t, uint32_t idx)
     t->free_head = idx;
     t->n--;
 }
+
+/* ---- intrusive lists -------------------------------------------------------- */
+static fs_link *link_of(const fs_list *l, const fs_ftab *t, uint32_t i)
+{
+    return (fs_link *)((char *)fs_ftab_ent(t, i) + l->off);
+}
+
+void fs_list_unlink(fs_list *l, const fs_ftab *t, uint32_t i)
+{
+    fs_link *e = link_of(l, t, i);
+    if (e->prev != FS_NONE)
+        link_of(l, t, e->prev)->next = e->next;
+    else
+        l->head = e->next;
+    if (e->next != FS_NONE)
+        link_of(l, t, e->next)->prev = e->prev;
+    else
+        l->tail = e->prev;
+}
+
+void fs_list_push_head(fs_list *l, const fs_ftab *t, uint32_t i)
+{
+    fs_link *e = link_of(l, t, i);
+    e->prev = FS_NONE;
+    e->next = l->head;
+    if (l->head != FS_NONE)
+        link_of(l, t, l->head)->prev = i;
+    else
+        l->tail = i;
+    l->head = i;
+}
+
+void fs_list_push_tail(fs_list *l, const fs_ftab *t, uint32_t i)
+{
+    fs_link *e = link_of(l, t, i);
+    e->next = FS_NONE;
+    e->prev = l->tail;
+    if (l->tail != FS_NONE)
+        link_of(l, t, l->tail)->next = i;
+    else
+        l->head = i;
+    l->tail = i;
+}

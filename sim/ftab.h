@@ -63,4 +63,28 @@ int   fs_ftab_live(const fs_ftab *t, uint32_t idx);
 /* Bytes of memory this table holds (slots + entries). */
 size_t fs_ftab_mem_bytes(const fs_ftab *t);
 
+/* ---- intrusive lists of entries --------------------------------------------
+ * Entries keep their index for life, so meters link them into lists by
+ * index: an fs_link inside the entry, an fs_list (ends, and the link's offset
+ * in the entry) in the meter. NetFlow-style caches keep two: by last update
+ * (the LRU list: its tail is the next inactive expiry) and by creation (its
+ * head is the next active expiry or slice end). */
+typedef struct fs_link {
+    uint32_t prev, next;
+} fs_link;
+
+typedef struct fs_list {
+    uint32_t head, tail;
+    size_t   off;      /* offsetof(entry, link) */
+} fs_list;
+
+static inline void fs_list_init(fs_list *l, size_t link_off)
+{
+    l->head = l->tail = FS_NONE;
+    l->off = link_off;
+}
+void fs_list_unlink(fs_list *l, const fs_ftab *t, uint32_t i);
+void fs_list_push_head(fs_list *l, const fs_ftab *t, uint32_t i);
+void fs_list_push_tail(fs_list *l, const fs_ftab *t, uint32_t i);
+
 #endif
