@@ -207,7 +207,9 @@ void fs_ftab_remove(fs_ftab *t, uint32_t idx)
 /* ---- intrusive lists -------------------------------------------------------- */
 static fs_link *link_of(const fs_list *l, const fs_ftab *t, uint32_t i)
 {
-    return (fs_link *)((char *)fs_ftab_ent(t, i) + l->off);
+    /* the link is a member of the entry struct, so it is aligned; going
+     * through void * says so to the compiler */
+    return (fs_link *)(void *)((char *)fs_ftab_ent(t, i) + l->off);
 }
 
 void fs_list_unlink(fs_list *l, const fs_ftab *t, uint32_t i)
