@@ -137,7 +137,7 @@ static sh_ent *ent(const sh_state *s, uint32_t i)
     return fs_ftab_ent(&s->tab, i);
 }
 
-/* ---- intrusive lists (as in netflow.c) ------------------------------------ */
+/* ---- intrusive lists (sim/ftab.h) ----------------------------------------- */
 static void lru_unlink(sh_state *s, uint32_t i) { fs_list_unlink(&s->lru, &s->tab, i); }
 static void lru_push_head(sh_state *s, uint32_t i) { fs_list_push_head(&s->lru, &s->tab, i); }
 static void age_unlink(sh_state *s, uint32_t i) { fs_list_unlink(&s->age, &s->tab, i); }
