@@ -18,6 +18,7 @@ const char *const fs_metric_help[FS_M__COUNT] = {
 #undef FS_X
 };
 const char *const fs_bin_rows_names[] = {"none", "total", "all", NULL};
+const char *const fs_key_totals_names[] = {"trace", "bins", NULL};
 
 enum { AGG_DPORT, AGG_SRC, AGG_DST, AGG__COUNT };
 static const char *const agg_names[AGG__COUNT] = {"dport", "src_prefix", "dst_prefix"};
@@ -60,8 +61,10 @@ int fs_eval_init(fs_eval *ev, const fs_eval_cfg *cfg, fs_truth *truth, uint64_t 
     ev->prefix = strdup(row_prefix);
     if (!ev->prefix)
         return -1;
+    fs_ftab_pool_init(&ev->pool, sizeof(eent));
     for (int a = 0; a < AGG__COUNT; a++)
-        if (fs_ftab_init(&ev->all_agg[a], sizeof(aent), 64, 0, seed) ||
+        if ((cfg->key_totals == FS_KEYTOT_TRACE &&
+             fs_ftab_init(&ev->all_agg[a], sizeof(aent), 64, 0, seed)) ||
             fs_ftab_init(&ev->bin_agg[a], sizeof(aent), 64, 0, seed))
             return -1;
     truth->users++;
@@ -80,6 +83,7 @@ void fs_eval_free(fs_eval *ev)
         fs_ftab_free(&ev->all_agg[a]);
         fs_ftab_free(&ev->bin_agg[a]);
     }
+    fs_ftab_pool_free(&ev->pool);
     free(ev->prefix);
     ev->prefix = NULL;
 }
@@ -93,7 +97,7 @@ static fs_ebin *get_bin(fs_eval *ev, int64_t k)
     if (*pp && (*pp)->bin == k)
         return *pp;
     fs_ebin *b = calloc(1, sizeof *b);
-    if (!b || fs_ftab_init(&b->tab, sizeof(eent), 64, 0, ev->seed)) {
+    if (!b || fs_ftab_pool_get(&ev->pool, &b->tab, 64, ev->seed)) {
         free(b);
         return NULL;
     }
@@ -386,8 +390,10 @@ out:
 
 /* Metrics of one aggregate: the true table T (NULL: none) against the
  * estimated table E. Keys are ranked over their union, true keys first in
- * T's order, then keys only E has. */
-static void write_agg(fs_eval *ev, const char *bin, int a, const fs_ftab *T, const fs_ftab *E)
+ * T's order, then keys only E has. The rows are written when `write`; the
+ * sums are added to *acc when acc is not NULL (key_totals bins). */
+static void write_agg(fs_eval *ev, const char *bin, int a, const fs_ftab *T, const fs_ftab *E,
+                      int write, fs_aggsum *acc)
 {
     uint32_t n = (T ? T->hwm : 0) + E->hwm, m = 0;
     double *vt = malloc((n ? n : 1) * sizeof *vt), *ve = malloc((n ? n : 1) * sizeof *ve);
@@ -425,12 +431,31 @@ static void write_agg(fs_eval *ev, const char *bin, int a, const fs_ftab *T, con
         ek[m++] = e;
     }
     const char *an = agg_names[a];
-    mrow(ev, bin, an, "all", FS_M_KEYS, keys);
-    mrow(ev, bin, an, "all", FS_M_WMRE_BYTES, sum_t_by > 0 ? err_by / sum_t_by : NAN);
-    mrow(ev, bin, an, "all", FS_M_WMRE_PACKETS, sum_t_pk > 0 ? err_pk / sum_t_pk : NAN);
+    if (write) {
+        mrow(ev, bin, an, "all", FS_M_KEYS, keys);
+        mrow(ev, bin, an, "all", FS_M_WMRE_BYTES, sum_t_by > 0 ? err_by / sum_t_by : NAN);
+        mrow(ev, bin, an, "all", FS_M_WMRE_PACKETS, sum_t_pk > 0 ? err_pk / sum_t_pk : NAN);
+    }
     double rc, pr;
     uint32_t ntop;
     topk_overlap(vt, ve, m, ev->cfg.topk, &rc, &pr, top, &ntop);
+    if (acc) {
+        acc->keys += keys;
+        acc->t_by += sum_t_by;
+        acc->t_pk += sum_t_pk;
+        acc->err_by += err_by;
+        acc->err_pk += err_pk;
+        if (!isnan(rc)) {
+            acc->recall += rc;
+            acc->n_recall++;
+        }
+        if (!isnan(pr)) {
+            acc->precision += pr;
+            acc->n_precision++;
+        }
+    }
+    if (!write)
+        goto out;
     mrow(ev, bin, an, "all", FS_M_TOPK_RECALL, rc);
     mrow(ev, bin, an, "all", FS_M_TOPK_PRECISION, pr);
     for (uint32_t j = 0; j < ntop; j++) {
@@ -454,24 +479,32 @@ out:
  * per size decade, the true aggregates and the true top-k flows. Each
  * evaluation then walks only its own estimates, so the cost of a pipeline
  * follows the flows it reported, not all the flows of the bin. */
+typedef struct tshared tshared;
+
 typedef struct tsum {
     fs_acc   total, proto[256];
     uint8_t  proto_seen[256];
     double   dec_n[FS_NDEC];
-    fs_ftab  agg[AGG__COUNT];
+    fs_ftab  agg[AGG__COUNT];  /* true aggregates of the bin, when has_agg */
+    int      has_agg;
+    int      in_shared;        /* added to the whole-trace aggregates     */
+    tshared *sh;               /* whose pool takes agg back               */
     rank    *top;
     uint32_t ntop;
 } tsum;
 
-typedef struct tshared {
-    fs_ftab agg[AGG__COUNT];   /* true aggregates over the whole trace */
-} tshared;
+struct tshared {
+    fs_ftab agg[AGG__COUNT];   /* true aggregates over the whole trace
+                                  (key_totals trace), when has_agg       */
+    int     has_agg;
+    fs_ftab_pool pool;         /* tables of the bins' aggregates          */
+};
 
 static void tsum_free(void *p)
 {
     tsum *s = p;
-    for (int g = 0; g < AGG__COUNT; g++)
-        fs_ftab_free(&s->agg[g]);
+    for (int g = 0; s->has_agg && g < AGG__COUNT; g++)
+        fs_ftab_pool_put(&s->sh->pool, &s->agg[g]);
     free(s->top);
     free(s);
 }
@@ -479,8 +512,9 @@ static void tsum_free(void *p)
 static void tshared_free(void *p)
 {
     tshared *s = p;
-    for (int g = 0; g < AGG__COUNT; g++)
+    for (int g = 0; s->has_agg && g < AGG__COUNT; g++)
         fs_ftab_free(&s->agg[g]);
+    fs_ftab_pool_free(&s->pool);
     free(s);
 }
 
@@ -491,37 +525,100 @@ static tshared *get_shared(fs_eval *ev)
         tshared *s = calloc(1, sizeof *s);
         if (!s)
             return NULL;
-        for (int g = 0; g < AGG__COUNT; g++)
-            if (fs_ftab_init(&s->agg[g], sizeof(aent), 64, 0, 0)) {
-                tshared_free(s);
-                return NULL;
-            }
+        fs_ftab_pool_init(&s->pool, sizeof(aent));
         tr->shared = s;
         tr->shared_free = tshared_free;
     }
-    return tr->shared;
+    tshared *s = tr->shared;
+    if (ev->cfg.key_totals == FS_KEYTOT_TRACE && !s->has_agg) {
+        for (int g = 0; g < AGG__COUNT; g++)
+            if (fs_ftab_init(&s->agg[g], sizeof(aent), 64, 0, 0)) {
+                while (g-- > 0)
+                    fs_ftab_free(&s->agg[g]);
+                return NULL;
+            }
+        s->has_agg = 1;
+    }
+    return s;
+}
+
+/* Adds a true flow to the bin's aggregates (per_bin) and to the whole-trace
+ * ones (whole). */
+static void tsum_add_aggs(const fs_eval *ev, tsum *s, const fs_truth_ent *t, int per_bin,
+                          int whole)
+{
+    for (int g = 0; g < AGG__COUNT; g++) {
+        fs_key ak;
+        if (!agg_key(g, &t->key, &ev->cfg, &ak))
+            continue;
+        if (per_bin)
+            agg_add(&s->agg[g], &ak, (double)t->bytes, (double)t->pkts);
+        if (whole)
+            agg_add(&s->sh->agg[g], &ak, (double)t->bytes, (double)t->pkts);
+    }
+}
+
+/* The bin's true aggregates are needed for per-bin aggregate rows and for
+ * key_totals bins; the whole-trace ones only for key_totals trace. */
+static int need_bin_aggs(const fs_eval *ev)
+{
+    return ev->cfg.bin_rows == FS_BINROWS_ALL || ev->cfg.key_totals == FS_KEYTOT_BINS;
+}
+
+static int tsum_get_aggs(tsum *s)
+{
+    for (int g = 0; g < AGG__COUNT; g++)
+        if (fs_ftab_pool_get(&s->sh->pool, &s->agg[g], 64, 0)) {
+            while (g-- > 0)
+                fs_ftab_pool_put(&s->sh->pool, &s->agg[g]);
+            return -1;
+        }
+    s->has_agg = 1;
+    return 0;
+}
+
+/* Makes what this evaluation needs and the summary lacks. The summary is
+ * made by the first evaluation of the bin; evaluations sharing a truth use
+ * one configuration (eval.h), so this finds nothing to do unless they do
+ * not, and then it at least keeps the bin's aggregates from being read
+ * before they exist. */
+static int tsum_complete(fs_eval *ev, fs_tbin *T, tsum *s)
+{
+    int per_bin = need_bin_aggs(ev) && !s->has_agg;
+    int whole = ev->cfg.key_totals == FS_KEYTOT_TRACE && !s->in_shared;
+    if (!per_bin && !whole)
+        return 0;
+    if ((whole && !get_shared(ev)) || (per_bin && tsum_get_aggs(s)))
+        return -1;
+    for (uint32_t i = 0; i < T->tab.hwm; i++)
+        if (fs_ftab_live(&T->tab, i))
+            tsum_add_aggs(ev, s, fs_ftab_ent(&T->tab, i), per_bin, whole);
+    s->in_shared |= whole;
+    return 0;
 }
 
 static tsum *get_tsum(fs_eval *ev, fs_tbin *T)
 {
     if (T->sum)
-        return T->sum;
+        return tsum_complete(ev, T, T->sum) ? NULL : T->sum;
     tsum *s = calloc(1, sizeof *s);
     tshared *sh = get_shared(ev);
     uint32_t n = T->tab.hwm;
     double *vt = malloc((n ? n : 1) * sizeof *vt);
     uint32_t k = ev->cfg.topk > n ? n : (uint32_t)ev->cfg.topk;
-    if (s)
+    if (s) {
+        s->sh = sh;
         s->top = malloc((k ? k : 1) * sizeof *s->top);
-    if (!s || !sh || !vt || !s->top) {
+    }
+    int per_bin = need_bin_aggs(ev);
+    int whole = ev->cfg.key_totals == FS_KEYTOT_TRACE;
+    if (!s || !sh || !vt || !s->top || (per_bin && tsum_get_aggs(s))) {
         free(vt);
         if (s)
             free(s->top);
         free(s);
         return NULL;
     }
-    for (int g = 0; g < AGG__COUNT; g++)
-        fs_ftab_init(&s->agg[g], sizeof(aent), 64, 0, 0);
     for (uint32_t i = 0; i < n; i++) {
         vt[i] = 0;
         if (!fs_ftab_live(&T->tab, i))
@@ -539,14 +636,10 @@ static tsum *get_tsum(fs_eval *ev, fs_tbin *T)
         s->proto_seen[t->key.proto] = 1;
         s->dec_n[decade_of(a.t_pk)]++;
         vt[i] = a.t_by;
-        for (int g = 0; g < AGG__COUNT; g++) {
-            fs_key ak;
-            if (!agg_key(g, &t->key, &ev->cfg, &ak))
-                continue;
-            agg_add(&s->agg[g], &ak, a.t_by, a.t_pk);
-            agg_add(&sh->agg[g], &ak, a.t_by, a.t_pk);
-        }
+        if (per_bin || whole)
+            tsum_add_aggs(ev, s, t, per_bin, whole);
     }
+    s->in_shared = whole;
     s->ntop = top_k(vt, n, k, s->top);
     free(vt);
     T->sum = s;
@@ -630,7 +723,10 @@ static void finalize_bin(fs_eval *ev, int64_t k, fs_tbin *T, fs_ebin *E)
         w->flow[d].missed = ts->dec_n[d];
     }
     int bin_aggs = ev->cfg.bin_rows == FS_BINROWS_ALL;
-    for (int g = 0; bin_aggs && g < AGG__COUNT; g++)
+    int keytot_bins = ev->cfg.key_totals == FS_KEYTOT_BINS;
+    int keytot_trace = !keytot_bins;
+    int cmp_aggs = bin_aggs || keytot_bins;   /* compare the bin's aggregates */
+    for (int g = 0; cmp_aggs && g < AGG__COUNT; g++)
         fs_ftab_clear(&ev->bin_agg[g]);
     uint32_t ne = E ? E->tab.hwm : 0;
     rank *re = NULL;
@@ -674,9 +770,10 @@ static void finalize_bin(fs_eval *ev, int64_t k, fs_tbin *T, fs_ebin *E)
             fs_key ak;
             if (!agg_key(g, &e->key, &ev->cfg, &ak))
                 continue;
-            if (bin_aggs)
+            if (cmp_aggs)
                 agg_add(&ev->bin_agg[g], &ak, e->bytes, e->pkts);
-            agg_add(&ev->all_agg[g], &ak, e->bytes, e->pkts);
+            if (keytot_trace)
+                agg_add(&ev->all_agg[g], &ak, e->bytes, e->pkts);
         }
     }
     /* Top-k flows by bytes: the truth's from its summary; the estimates'
@@ -734,9 +831,10 @@ static void finalize_bin(fs_eval *ev, int64_t k, fs_tbin *T, fs_ebin *E)
         write_flows(ev, bin, w->flow);
         mrow(ev, bin, "flow", "all", FS_M_TOPK_RECALL, rc);
         mrow(ev, bin, "flow", "all", FS_M_TOPK_PRECISION, pr);
-        for (int g = 0; g < AGG__COUNT; g++)
-            write_agg(ev, bin, g, ts ? &ts->agg[g] : NULL, &ev->bin_agg[g]);
     }
+    for (int g = 0; cmp_aggs && g < AGG__COUNT; g++)
+        write_agg(ev, bin, g, ts ? &ts->agg[g] : NULL, &ev->bin_agg[g], bin_aggs,
+                  keytot_bins ? &ev->all_aggsum[g] : NULL);
     acc_add(&ev->all_total, &total);
     for (int p = 0; p < 256; p++)
         if (seen[p]) {
@@ -773,7 +871,7 @@ void fs_eval_finalize_upto(fs_eval *ev, fs_ns safe)
         }
         finalize_bin(ev, k, kt == k ? fs_truth_bin(ev->truth, k) : NULL, E);
         if (E) {
-            fs_ftab_free(&E->tab);
+            fs_ftab_pool_put(&ev->pool, &E->tab);
             free(E);
         }
         ev->final_below = k + 1;
@@ -797,7 +895,7 @@ void fs_eval_finish(fs_eval *ev, fs_ns limit)
         }
         finalize_bin(ev, k, kt == k ? fs_truth_bin(ev->truth, k) : NULL, E);
         if (E) {
-            fs_ftab_free(&E->tab);
+            fs_ftab_pool_put(&ev->pool, &E->tab);
             free(E);
         }
         ev->final_below = k + 1;
@@ -811,7 +909,22 @@ void fs_eval_finish(fs_eval *ev, fs_ns limit)
          ev->flow_topk_bins ? ev->flow_topk_recall / ev->flow_topk_bins : NAN);
     mrow(ev, "all", "flow", "all", FS_M_TOPK_PRECISION,
          ev->flow_topk_bins ? ev->flow_topk_precision / ev->flow_topk_bins : NAN);
+    if (ev->cfg.key_totals == FS_KEYTOT_BINS) {
+        for (int g = 0; g < AGG__COUNT; g++) {
+            const fs_aggsum *a = &ev->all_aggsum[g];
+            const char *an = agg_names[g];
+            mrow(ev, "all", an, "all", FS_M_KEYS, a->keys);
+            mrow(ev, "all", an, "all", FS_M_WMRE_BYTES, a->t_by > 0 ? a->err_by / a->t_by : NAN);
+            mrow(ev, "all", an, "all", FS_M_WMRE_PACKETS,
+                 a->t_pk > 0 ? a->err_pk / a->t_pk : NAN);
+            mrow(ev, "all", an, "all", FS_M_TOPK_RECALL,
+                 a->n_recall ? a->recall / a->n_recall : NAN);
+            mrow(ev, "all", an, "all", FS_M_TOPK_PRECISION,
+                 a->n_precision ? a->precision / a->n_precision : NAN);
+        }
+        return;
+    }
     tshared *sh = get_shared(ev);
     for (int g = 0; g < AGG__COUNT; g++)
-        write_agg(ev, "all", g, sh ? &sh->agg[g] : NULL, &ev->all_agg[g]);
+        write_agg(ev, "all", g, sh ? &sh->agg[g] : NULL, &ev->all_agg[g], 1, NULL);
 }

@@ -16,8 +16,26 @@
  * The whole-trace rows (bin "all") are sums over bins for counts; for flows
  * and arrivals they are therefore flow-bins (a flow active in 3 bins counts
  * 3 times) unless the bin is `inf` (one bin: distinct flows of the trace);
- * per-flow errors are averaged over flow-bins; for dport and prefixes the
- * errors are computed on whole-trace sums per key.
+ * per-flow errors are averaged over flow-bins. For dport and prefixes the
+ * run parameter key_totals chooses:
+ *   trace (default)  the errors are computed on whole-trace sums per key
+ *                    (the estimated and the true bytes of a port over the
+ *                    whole trace), with per-key rows for the true top-k;
+ *                    these whole-trace tables grow with the distinct ports
+ *                    and prefixes of the trace, so with its length;
+ *   bins             the whole-trace rows are made from the per-bin
+ *                    comparisons, like the flow aggregate's: keys counts
+ *                    key-bins, wmre = sum over bins of |est - true| / sum
+ *                    over bins of true, topk_recall and topk_precision are
+ *                    means over the bins where they are defined, and there
+ *                    are no per-key rows; no whole-trace per-key table is
+ *                    kept, so memory follows the bins still open.
+ * With one bin (bin inf) both give the same keys, wmre_bytes, wmre_packets,
+ * topk_recall and topk_precision (bins only lacks the per-key rows). The
+ * per-bin rows (bin_rows all) are the same in both modes.
+ *
+ * Per-bin tables (truth bins, estimate bins, aggregates) are reused through
+ * small pools (ftab.h) instead of being freed and made again every bin.
  */
 #ifndef FS_EVAL_H
 #define FS_EVAL_H
@@ -52,9 +70,9 @@
     X(MISSED_FLOWS, "missed_flows", "aggregate flow: flows of the decade with no estimate at all") \
     X(WMRE_BYTES, "wmre_bytes", "sum over keys of |est - true| bytes / sum of true bytes") \
     X(WMRE_PACKETS, "wmre_packets", "sum over keys of |est - true| packets / sum of true packets") \
-    X(TOPK_RECALL, "topk_recall", "share of the true top-k keys by bytes found in the estimated top-k (flow, bin all: mean over bins)") \
+    X(TOPK_RECALL, "topk_recall", "share of the true top-k keys by bytes found in the estimated top-k (bin all of flow, and of dport and prefixes with key_totals bins: mean over bins)") \
     X(TOPK_PRECISION, "topk_precision", "share of the estimated top-k keys by bytes that are in the true top-k") \
-    X(KEYS, "keys", "number of keys of the aggregate with true traffic")
+    X(KEYS, "keys", "number of keys of the aggregate with true traffic (bin all with key_totals bins: key-bins)")
 
 enum fs_metric {
 #define FS_X(id, name, help) FS_M_##id,
@@ -67,6 +85,8 @@ extern const char *const fs_metric_help[FS_M__COUNT];
 
 enum fs_bin_rows { FS_BINROWS_NONE, FS_BINROWS_TOTAL, FS_BINROWS_ALL };
 extern const char *const fs_bin_rows_names[];
+enum fs_key_totals { FS_KEYTOT_TRACE, FS_KEYTOT_BINS };
+extern const char *const fs_key_totals_names[];
 
 typedef struct fs_eval_cfg {
     fs_binning binning;
@@ -74,6 +94,8 @@ typedef struct fs_eval_cfg {
     uint64_t   prefix4, prefix6;
     int        bin_rows;
     int64_t    bin_origin;   /* bin index printed as 0 (first bin of the trace) */
+    int        key_totals;   /* enum fs_key_totals; every evaluation sharing a
+                                truth must use the same value                  */
 } fs_eval_cfg;
 
 typedef struct fs_acc {
@@ -89,6 +111,13 @@ typedef struct fs_flowacc {
 
 typedef struct fs_ebin fs_ebin;
 
+/* Whole-trace sums of the per-bin comparisons of one key aggregate
+ * (key_totals = bins). */
+typedef struct fs_aggsum {
+    double keys, t_by, t_pk, err_by, err_pk;
+    double recall, n_recall, precision, n_precision;
+} fs_aggsum;
+
 typedef struct fs_eval {
     fs_eval_cfg cfg;
     fs_truth   *truth;
@@ -103,8 +132,10 @@ typedef struct fs_eval {
     uint8_t     proto_seen[256];
     fs_flowacc  all_flow[FS_NDEC];
     double      flow_topk_recall, flow_topk_precision, flow_topk_bins;
-    fs_ftab     all_agg[3];
+    fs_ftab     all_agg[3];   /* key_totals trace: estimates per key    */
+    fs_aggsum   all_aggsum[3];/* key_totals bins                        */
     fs_ftab     bin_agg[3];   /* scratch, reused per bin */
+    fs_ftab_pool pool;        /* tables of finalised bins, for reuse    */
     /* output */
     FILE       *out;
     char       *prefix;       /* "pipeline,algorithm,params,replicate,seed" */

@@ -204,6 +204,47 @@ void fs_ftab_remove(fs_ftab *t, uint32_t idx)
     t->n--;
 }
 
+/* ---- pool ------------------------------------------------------------------- */
+/* Tables at or below this many entries are always worth keeping. */
+#define POOL_SMALL 4096u
+
+void fs_ftab_pool_init(fs_ftab_pool *p, size_t esz)
+{
+    memset(p, 0, sizeof *p);
+    p->esz = esz;
+}
+
+void fs_ftab_pool_free(fs_ftab_pool *p)
+{
+    while (p->n > 0)
+        fs_ftab_free(&p->t[--p->n]);
+}
+
+int fs_ftab_pool_get(fs_ftab_pool *p, fs_ftab *t, uint32_t initial, uint64_t seed)
+{
+    if (p->n > 0) {
+        *t = p->t[--p->n];
+        memset(&p->t[p->n], 0, sizeof p->t[p->n]);
+        /* empty, so the seed can change without moving anything */
+        t->seed = seed;
+        return 0;
+    }
+    return fs_ftab_init(t, p->esz, initial, 0, seed);
+}
+
+void fs_ftab_pool_put(fs_ftab_pool *p, fs_ftab *t)
+{
+    int keep = t->slots && t->esz == p->esz && !t->limit && p->n < FS_FTAB_POOL_MAX &&
+               (t->cap <= POOL_SMALL || (uint64_t)t->hwm * 4 >= t->cap);
+    if (keep) {
+        fs_ftab_clear(t);
+        p->t[p->n++] = *t;
+        memset(t, 0, sizeof *t);
+        t->free_head = FS_NONE;
+    } else
+        fs_ftab_free(t);
+}
+
 /* ---- intrusive lists -------------------------------------------------------- */
 static fs_link *link_of(const fs_list *l, const fs_ftab *t, uint32_t i)
 {

@@ -63,6 +63,46 @@ int   fs_ftab_live(const fs_ftab *t, uint32_t idx);
 /* Bytes of memory this table holds (slots + entries). */
 size_t fs_ftab_mem_bytes(const fs_ftab *t);
 
+/* Prefetch hints for a lookup of hash h that follows shortly (the engine
+ * issues them a few packets ahead): the slot first, then, once the slot is
+ * in cache, the entry its tag points to. Hints only: no effect on results. */
+static inline void fs_ftab_prefetch(const fs_ftab *t, uint64_t h)
+{
+    __builtin_prefetch(&t->slots[(uint32_t)h & t->mask]);
+}
+static inline void fs_ftab_prefetch_entry(const fs_ftab *t, uint64_t h)
+{
+    uint64_t s = t->slots[(uint32_t)h & t->mask];
+    if (s && (uint32_t)(s >> 32) == (uint32_t)(h >> 32))
+        __builtin_prefetch(t->ents + (size_t)((uint32_t)s - 1) * t->esz);
+}
+
+/* ---- a pool of cleared tables ------------------------------------------------
+ * Tables made and dropped at every analysis bin (truth and evaluation bins)
+ * are handed back to a pool and reused, cleared, instead of being freed and
+ * allocated again: a reused table already has the size the previous bins
+ * needed, so it does not grow again by doubling (copies, rehashes, page
+ * faults). The pool keeps at most FS_FTAB_POOL_MAX tables, and a table whose
+ * last use filled less than a quarter of a large capacity is freed rather
+ * than kept, so the memory held follows the recent bins, not the largest
+ * bin ever seen. Every table of a pool has the pool's entry size; tables
+ * with a capacity limit are not pooled. */
+#define FS_FTAB_POOL_MAX 2
+typedef struct fs_ftab_pool {
+    fs_ftab  t[FS_FTAB_POOL_MAX];
+    int      n;
+    size_t   esz;
+} fs_ftab_pool;
+
+void fs_ftab_pool_init(fs_ftab_pool *p, size_t esz);
+/* Frees every table the pool keeps. */
+void fs_ftab_pool_free(fs_ftab_pool *p);
+/* A cleared table with the pool's entry size and this seed: a kept one if
+ * any (the most recently returned), else a new one of `initial` entries. */
+int  fs_ftab_pool_get(fs_ftab_pool *p, fs_ftab *t, uint32_t initial, uint64_t seed);
+/* Takes t back (cleared and kept, or freed); t is left empty either way. */
+void fs_ftab_pool_put(fs_ftab_pool *p, fs_ftab *t);
+
 /* ---- intrusive lists of entries --------------------------------------------
  * Entries keep their index for life, so meters link them into lists by
  * index: an fs_link inside the entry, an fs_list (ends, and the link's offset

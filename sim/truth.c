@@ -27,14 +27,15 @@ int fs_truth_init(fs_truth *t, int keycfg, const fs_binning *b, uint64_t seed)
     t->binning = *b;
     t->seed = seed;
     t->complete_below = INT64_MIN;
+    fs_ftab_pool_init(&t->pool, sizeof(fs_truth_ent));
     return 0;
 }
 
-static void free_bin(fs_tbin *b)
+static void free_bin(fs_truth *t, fs_tbin *b)
 {
     if (b->sum && b->sum_free)
         b->sum_free(b->sum);
-    fs_ftab_free(&b->tab);
+    fs_ftab_pool_put(&t->pool, &b->tab);
     free(b);
 }
 
@@ -42,12 +43,13 @@ void fs_truth_free(fs_truth *t)
 {
     for (fs_tbin *b = t->head, *n; b; b = n) {
         n = b->next;
-        free_bin(b);
+        free_bin(t, b);
     }
     t->head = t->tail = NULL;
     if (t->shared && t->shared_free)
         t->shared_free(t->shared);
     t->shared = NULL;
+    fs_ftab_pool_free(&t->pool);
     if (t->cache_in)
         fclose(t->cache_in);
     fs_truth_cache_abort(t);
@@ -59,7 +61,7 @@ void fs_truth_free(fs_truth *t)
 static fs_tbin *new_bin(fs_truth *t, int64_t k)
 {
     fs_tbin *b = calloc(1, sizeof *b);
-    if (!b || fs_ftab_init(&b->tab, sizeof(fs_truth_ent), 64, 0, t->seed)) {
+    if (!b || fs_ftab_pool_get(&t->pool, &b->tab, 64, t->seed)) {
         free(b);
         return NULL;
     }
@@ -160,7 +162,7 @@ void fs_truth_release_below(fs_truth *t, int64_t k, int64_t *released_below)
         t->head = b->next;
         if (!t->head)
             t->tail = NULL;
-        free_bin(b);
+        free_bin(t, b);
     }
 }
 

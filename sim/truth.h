@@ -4,7 +4,8 @@
  * every pipeline that uses that key. It is streamed: a bin's table is built
  * while the trace passes through the bin and freed as soon as every pipeline
  * has evaluated the bin, so memory follows the flows active in the bins still
- * open, not the trace length.
+ * open, not the trace length. The tables of released bins go to a small
+ * pool (ftab.h) and are reused, cleared, for the next bins.
  *
  * Per (bin, key): packets, bytes (IP total length) and SYN packets. A flow is
  * active in a bin if it has a packet in it; a TCP flow arrives in a bin if
@@ -50,6 +51,7 @@ typedef struct fs_truth {
                               from this truth once (eval.c)            */
     void     (*shared_free)(void *);
     fs_tbin   *head, *tail;
+    fs_ftab_pool pool;         /* tables of released bins, for reuse    */
     int64_t    complete_below; /* bins < this are complete             */
     uint64_t   pkts, bytes;    /* whole-trace totals                   */
     /* cache */
@@ -92,5 +94,18 @@ int  fs_truth_cache_commit(fs_truth *t, const char *final_path);
 /* When reading from the cache: the trace clock reached now. */
 int  fs_truth_cache_read_until(fs_truth *t, fs_ns now, char *err, size_t errlen);
 void fs_truth_cache_abort(fs_truth *t);
+
+/* Prefetch hint for fs_truth_packet(t, p) a few packets ahead (step 0: the
+ * slot, step 1: the entry); no effect on results. */
+static inline void fs_truth_prefetch(const fs_truth *t, const fs_pkt *p, int step)
+{
+    const fs_tbin *b = t->tail;
+    if (!b || b->bin != fs_bin_of(&t->binning, p->ts))
+        return;
+    if (step == 0)
+        fs_ftab_prefetch(&b->tab, p->key_hash);
+    else
+        fs_ftab_prefetch_entry(&b->tab, p->key_hash);
+}
 
 #endif
