@@ -23,8 +23,9 @@
  *            time. Returns the next event time.
  *   flush    end of trace at time `end`: export everything still held.
  *   live     live entries now (what fs_acct_mem was last told).
- *   pending  the earliest first-packet time among data not yet exported
- *            (FS_NS_INF if none). The evaluation finalises an analysis bin
+ *   pending  the earliest time into which data not yet exported can still
+ *            be apportioned by the algorithm's estimator (its first packet,
+ *            or its last under apportion=last; FS_NS_INF if none). The evaluation finalises an analysis bin
  *            only once every meter's pending time is past its end, so a
  *            meter must never later export data older than this.
  *   destroy  free what init allocated.
@@ -119,6 +120,10 @@ typedef struct fs_algo {
      * per counter with a metric name and value. */
     void  (*stats)(const void *st, void (*fn)(void *ctx, const char *name, double v),
                    void *ctx);
+    /* optional (NULL: none): a hint that p comes through packet() shortly;
+     * step 0 may prefetch the table slot, step 1 (a little later) what the
+     * slot points to. Must not change any state. */
+    void  (*prefetch)(const void *st, const fs_pkt *p, int step);
 } fs_algo;
 
 /* ---- record stages ------------------------------------------------------

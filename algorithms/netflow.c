@@ -267,14 +267,30 @@ static void nf_flush(void *st, fs_ns end)
         expire(s, s->age.head, end, FS_REASON_FLUSH);
 }
 
+static void nf_prefetch(const void *st, const fs_pkt *p, int step)
+{
+    const nf_state *s = st;
+    if (step == 0)
+        fs_ftab_prefetch(&s->tab, p->key_hash);
+    else
+        fs_ftab_prefetch_entry(&s->tab, p->key_hash);
+}
+
 static uint64_t nf_live(const void *st)
 {
     return ((const nf_state *)st)->tab.n;
 }
 
+/* The oldest time a live entry can still put data into: under apportion
+ * `last` a record goes wholly to the bin of its last packet, so the least
+ * recently updated entry (the LRU tail) bounds it and bins close one
+ * inactive timeout after their end; under `split` and `first` it is the
+ * oldest entry's first packet, which may be an active timeout back. */
 static fs_ns nf_pending(const void *st)
 {
     const nf_state *s = st;
+    if (s->p.apportion == FS_APPORTION_LAST)
+        return s->lru.tail == FS_NONE ? FS_NS_INF : ent(s, s->lru.tail)->last;
     return s->age.head == FS_NONE ? FS_NS_INF : ent(s, s->age.head)->first;
 }
 
@@ -395,6 +411,7 @@ const fs_algo fs_algo_netflow = {
     .destroy = nf_destroy,
     .estimate = nf_estimate,
     .stats = nf_stats,
+    .prefetch = nf_prefetch,
 };
 
 const fs_algo fs_algo_sampled_netflow = {

@@ -101,6 +101,11 @@ const fs_param_def fs_run_params_def[] = {
     {"bin_rows", FS_P_ENUM, R(bin_rows), "total", "",
      "per-bin rows in results.csv: none, total (the total aggregate), all (every aggregate)",
      0, 0, fs_bin_rows_names, 0},
+    {"key_totals", FS_P_ENUM, R(key_totals), "trace", "",
+     "whole-trace rows of the dport and prefix aggregates: trace (errors of per-key sums "
+     "over the whole trace, with per-key top-k rows; memory grows with the distinct ports "
+     "and prefixes of the trace), bins (sums and means of the per-bin comparisons, like the "
+     "flow aggregate; memory follows the bins still open)", 0, 0, fs_key_totals_names, 0},
     {"records", FS_P_ENUM, R(records), "first", "",
      "write exported records: none, first (replicate 0 of each pipeline), all", 0, 0,
      which_names, 0},
@@ -109,6 +114,13 @@ const fs_param_def fs_run_params_def[] = {
     {"truth_cache", FS_P_STRING, R(truth_cache), "auto", "directory",
      "ground-truth cache directory; auto = $FLOWSIM_CACHE, else $XDG_CACHE_HOME/flowsim, "
      "else ~/.cache/flowsim; off = no cache", 0, 0, NULL, 0},
+    {"decode_cache", FS_P_STRING, R(decode_cache), "off", "directory",
+     "decoded-trace cache: a pcap read for the first time is also written there in decoded "
+     "form (about 56 bytes per IPv4 packet), and later runs replay it instead of reading "
+     "and decoding the pcap; a cache is used while the pcap's path, size, inode and "
+     "modification time are unchanged; auto = the truth cache's default directory; off = "
+     "none. Pipelines with a BPF filter need the raw frames: the run then reads the pcaps",
+     0, 0, NULL, 0},
     {"out", FS_P_STRING, R(out), "results/run", "directory", "output directory", 0, 0, NULL, 0},
     {"progress", FS_P_ENUM, R(progress), "auto", "",
      "progress line on stderr: no, yes, auto (when stderr is a terminal)", 0, 0,
@@ -651,9 +663,9 @@ static int mkdir_p(const char *path)
     return mkdir(tmp, 0777) && errno != EEXIST ? -1 : 0;
 }
 
-static const char *cache_dir(const fs_run_cfg *cfg, char *buf, size_t n)
+/* A cache directory parameter: "off" (NULL), "auto" or a directory. */
+static const char *cache_dir_of(const char *c, char *buf, size_t n)
 {
-    const char *c = cfg->truth_cache;
     if (!strcmp(c, "off"))
         return NULL;
     if (strcmp(c, "auto"))
@@ -670,6 +682,11 @@ static const char *cache_dir(const fs_run_cfg *cfg, char *buf, size_t n)
         return buf;
     }
     return NULL;
+}
+
+static const char *cache_dir(const fs_run_cfg *cfg, char *buf, size_t n)
+{
+    return cache_dir_of(cfg->truth_cache, buf, n);
 }
 
 /* The truth cache is keyed by the traces' SHA-256. To know it before
@@ -985,7 +1002,7 @@ static int setup_runs(runctx *rc)
             snprintf(prefix, sizeof prefix, "p%d,%s,%s,%d,%llu", i, u->spec->algo->name,
                      u->spec->params_csv, u->rep, (unsigned long long)u->seed);
             fs_eval_cfg evc = {rc->binning, cfg->topk, cfg->prefix4, cfg->prefix6,
-                               cfg->bin_rows, 0};
+                               cfg->bin_rows, 0, cfg->key_totals};
             if (fs_eval_init(&u->ev, &evc, &rc->truth[u->kc], u->seed, u->rows, prefix)) {
                 snprintf(rc->err, sizeof rc->err, "out of memory");
                 return -1;
@@ -1153,45 +1170,99 @@ static void on_bin_crossing(runctx *rc, fs_ns now)
         fs_eval_finalize_upto(&rc->runs[r].ev, run_safe_time(&rc->runs[r], now));
 }
 
+/* Packets are read in batches of PKT_BATCH: the keys and hashes of the whole
+ * batch are made first and the flow-table slots and entries they will hit
+ * (ground truth, and meters that offer a prefetch hint) are prefetched, so
+ * the cache misses of several packets overlap instead of following one
+ * another; then the packets go through truth and meters one by one, in
+ * order, exactly as without batching. A BPF filter reads the raw frame,
+ * which is valid only until the next read, so with one the batch is 1. */
+#define PKT_BATCH 16
+
+typedef struct pktbatch {
+    fs_pkt pkt[PKT_BATCH];
+    fs_pkt keyed[PKT_BATCH][KC__COUNT];
+} pktbatch;
+
+static void batch_prefetch(runctx *rc, pktbatch *B, int n, int step)
+{
+    for (int i = 0; i < n; i++) {
+        for (int kc = 0; kc < KC__COUNT; kc++)
+            if (rc->truth_used[kc] && !rc->truth_cached[kc])
+                fs_truth_prefetch(&rc->truth[kc], &B->keyed[i][kc], step);
+        for (size_t r = 0; r < rc->nruns; r++) {
+            const prun *u = &rc->runs[r];
+            if (u->plain && u->spec->algo->prefetch)
+                u->spec->algo->prefetch(u->state, &B->keyed[i][u->kc], step);
+        }
+    }
+}
+
 static int main_loop(runctx *rc)
 {
-    fs_pkt pkt, keyed[KC__COUNT];
+    pktbatch *B = malloc(sizeof *B);
+    if (!B) {
+        snprintf(rc->err, sizeof rc->err, "out of memory");
+        return -1;
+    }
+    int batch = PKT_BATCH;
+    for (size_t r = 0; r < rc->nruns; r++)
+        if (rc->runs[r].nbpf)
+            batch = 1;
     int show = rc->cfg->progress == 1 || (rc->cfg->progress == 2 && isatty(2));
     int64_t cur_bin = INT64_MIN;
-    int rdr;
-    while ((rdr = fs_reader_next(rc->reader, &pkt, rc->err, sizeof rc->err)) == 1) {
-        if (!rc->have_ts) {
-            rc->first_ts = pkt.ts;
-            rc->have_ts = 1;
-            /* bins and seconds in the outputs count from the trace's first */
-            int64_t b0 = rc->binning.len == FS_NS_INF ? 0 : fs_bin_of(&rc->binning, pkt.ts);
-            for (size_t r = 0; r < rc->nruns; r++) {
-                rc->runs[r].ts_origin_s = pkt.ts / FS_NS_PER_S;
-                rc->runs[r].ev.cfg.bin_origin = b0;
+    int rdr = 1;
+    while (rdr == 1) {
+        int n = 0;
+        while (n < batch && (rdr = fs_reader_next(rc->reader, &B->pkt[n], rc->err,
+                                                  sizeof rc->err)) == 1)
+            n++;
+        for (int i = 0; i < n; i++)
+            for (int kc = 0; kc < KC__COUNT; kc++) {
+                if (!rc->truth_used[kc])
+                    continue;
+                fs_pkt *k = &B->keyed[i][kc];
+                *k = B->pkt[i];
+                make_key(&B->pkt[i].key, kc, &k->key);
+                /* a packet replayed from a decoded-trace cache brings the
+                 * hash of the default key configuration (kc 0) */
+                k->key_hash = kc == 0 && B->pkt[i].key_hash ? B->pkt[i].key_hash
+                                                            : fs_key_hash(&k->key, 0);
             }
+        if (n > 1) {
+            batch_prefetch(rc, B, n, 0);
+            batch_prefetch(rc, B, n, 1);
         }
-        rc->last_ts = pkt.ts;
-        rc->packets++;
-        int64_t b = fs_bin_of(&rc->binning, pkt.ts);
-        if (b != cur_bin) {
-            if (cur_bin != INT64_MIN)
-                on_bin_crossing(rc, pkt.ts);
-            cur_bin = b;
+        for (int i = 0; i < n; i++) {
+            const fs_pkt *pkt = &B->pkt[i];
+            if (!rc->have_ts) {
+                rc->first_ts = pkt->ts;
+                rc->have_ts = 1;
+                /* bins and seconds in the outputs count from the trace's first */
+                int64_t b0 = rc->binning.len == FS_NS_INF ? 0 : fs_bin_of(&rc->binning, pkt->ts);
+                for (size_t r = 0; r < rc->nruns; r++) {
+                    rc->runs[r].ts_origin_s = pkt->ts / FS_NS_PER_S;
+                    rc->runs[r].ev.cfg.bin_origin = b0;
+                }
+            }
+            rc->last_ts = pkt->ts;
+            rc->packets++;
+            int64_t b = fs_bin_of(&rc->binning, pkt->ts);
+            if (b != cur_bin) {
+                if (cur_bin != INT64_MIN)
+                    on_bin_crossing(rc, pkt->ts);
+                cur_bin = b;
+            }
+            for (int kc = 0; kc < KC__COUNT; kc++)
+                if (rc->truth_used[kc] && !rc->truth_cached[kc])
+                    fs_truth_packet(&rc->truth[kc], &B->keyed[i][kc]);
+            for (size_t r = 0; r < rc->nruns; r++)
+                run_packet(&rc->runs[r], pkt, &B->keyed[i][rc->runs[r].kc]);
+            if (show && (rc->packets & 0xFFFF) == 0)
+                progress(rc, 0);
         }
-        for (int kc = 0; kc < KC__COUNT; kc++) {
-            if (!rc->truth_used[kc])
-                continue;
-            keyed[kc] = pkt;
-            make_key(&pkt.key, kc, &keyed[kc].key);
-            keyed[kc].key_hash = fs_key_hash(&keyed[kc].key, 0);
-            if (!rc->truth_cached[kc])
-                fs_truth_packet(&rc->truth[kc], &keyed[kc]);
-        }
-        for (size_t r = 0; r < rc->nruns; r++)
-            run_packet(&rc->runs[r], &pkt, &keyed[rc->runs[r].kc]);
-        if (show && (rc->packets & 0xFFFF) == 0)
-            progress(rc, 0);
     }
+    free(B);
     if (show)
         progress(rc, 1);
     return rdr;
@@ -1402,6 +1473,8 @@ static int write_manifest(runctx *rc, int argc, char **argv)
                                fi->sha256_done ? json_object_new_string(fi->sha256) : NULL);
         json_object_object_add(t, "format", json_object_new_string(fi->is_pcapng ? "pcapng" : "pcap"));
         json_object_object_add(t, "link_type", json_object_new_string(fi->linktype_name));
+        static const char *const dcache_use[] = {"no", "replayed", "written"};
+        json_object_object_add(t, "decoded_cache", json_object_new_string(dcache_use[fi->dcache]));
         json_object_object_add(t, "frames", json_object_new_int64((int64_t)fi->frames));
         json_object *d = json_object_new_object();
         for (int s = 0; s < FS_DEC__COUNT; s++)
@@ -1600,7 +1673,23 @@ int fs_run(const fs_run_cfg *cfg, const char *const *traces, int ntraces,
     rc->binning.len = cfg->bin;
     rc->setup_status = 2;
     int status = 0;
-    if (fs_reader_open(&rc->reader, traces, ntraces, rc->err, sizeof rc->err)) {
+    /* Decoded-trace cache: DIR/decoded under the chosen directory, unless a
+     * pipeline filters with BPF, which needs the raw frames. */
+    fs_reader_opts ro = {0};
+    char dcbuf[4096], dcdir[4200];
+    const char *dc = cache_dir_of(cfg->decode_cache, dcbuf, sizeof dcbuf);
+    for (int i = 0; dc && i < nspecs; i++)
+        if (specs[i].common.filter && *specs[i].common.filter)
+            dc = NULL;
+    if (dc) {
+        snprintf(dcdir, sizeof dcdir, "%s/decoded", dc);
+        if (mkdir_p(dcdir))
+            fprintf(stderr, "flowsim: %s: cannot create the decoded-trace cache directory: %s "
+                    "(running without it)\n", dcdir, strerror(errno));
+        else
+            ro.decode_cache = dcdir;
+    }
+    if (fs_reader_open_opts(&rc->reader, traces, ntraces, &ro, rc->err, sizeof rc->err)) {
         fprintf(stderr, "flowsim: %s\n", rc->err);
         free(rc);
         return 2;

@@ -69,9 +69,11 @@ typedef struct fs_run_cfg {
     uint64_t topk;
     uint64_t prefix4, prefix6;
     int      bin_rows;
+    int      key_totals;   /* enum fs_key_totals (eval.h)    */
     int      records;      /* none, first (replicate 0), all */
     int      timeseries;   /* none, first, all               */
     char    *truth_cache;  /* directory, or "off"            */
+    char    *decode_cache; /* directory, "auto" or "off"     */
     char    *out;          /* output directory               */
     int      progress;     /* 0 no, 1 yes, 2 auto (terminal) */
     int      quiet;        /* no summary table on stdout     */

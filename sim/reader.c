@@ -38,6 +38,7 @@
  * does the k-way merge.
  */
 #include "reader.h"
+#include "dcache.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -428,7 +429,8 @@ const char *fs_linktype_name(int dlt)
  * the ring to SHA-256. Hashing is thereby off the packet path (it costs about
  * as much as decoding on one core) yet covers exactly the bytes libpcap read.
  * The ring blocks the reader only when the hasher is HC_RING chunks behind. */
-#define HC_RING 8
+#define HC_RING  4
+#define HC_CHUNK (1024 * 1024)  /* largest read the ring takes (the record path reads this much) */
 
 typedef struct hash_cookie {
     int          fd;
@@ -474,7 +476,7 @@ static void *hc_thread(void *arg)
 static void hc_start(hash_cookie *hc)
 {
     for (int i = 0; i < HC_RING; i++)
-        if (!(hc->buf[i] = malloc(READ_BUF_SIZE)))
+        if (!(hc->buf[i] = malloc(HC_CHUNK)))
             return;
     if (pthread_mutex_init(&hc->mu, NULL))
         return;
@@ -511,7 +513,7 @@ static void hc_stop(hash_cookie *hc)
 
 static void hc_digest(hash_cookie *hc, const char *data, size_t n)
 {
-    if (!hc->th_on || n > READ_BUF_SIZE) {
+    if (!hc->th_on || n > HC_CHUNK) {
         if (hc->th_on) {
             /* an odd-sized request: hash it in order, after the ring */
             pthread_mutex_lock(&hc->mu);
@@ -568,11 +570,24 @@ static int hc_close(void *c)
 
 enum { F_LIVE, F_DONE, F_FAILED };
 
+/* Classic pcap records read by flowsim itself (see rec_next). */
+typedef struct rec_reader {
+    int       on;
+    int       swapped;     /* file written in the other byte order          */
+    int       scale_us;    /* microsecond file: fraction x 1000 to get ns   */
+    uint32_t  snapshot;    /* libpcap's snapshot length for the file         */
+    uint8_t  *buf;
+    size_t    cap, pos, end;
+} rec_reader;
+
 typedef struct fs_file {
     fs_file_info info;
     char        *path;
     pcap_t      *pcap;
     hash_cookie  hc;
+    rec_reader   rr;
+    fs_dcache_r *dr;          /* replaying from a decoded-trace cache     */
+    fs_dcache_w *dw;          /* writing one while the pcap is read       */
     fs_pkt       pend;        /* pending decoded packet, valid if in the heap */
     int          state;
     int          have_prev;   /* a frame was read: prev_ts is meaningful */
@@ -590,6 +605,132 @@ struct fs_reader {
     int      refill;     /* file whose packet was returned last, or -1 */
 };
 
+/* ---- classic pcap records ---------------------------------------------------
+ *
+ * For pcap files of version 2.4 (every writer since 1998), flowsim reads the
+ * records itself once libpcap has checked the global header: the record
+ * headers and frames are parsed in place from a 1 MiB buffer filled by one
+ * fread per MiB, so no frame is copied. It follows libpcap's rules for
+ * records (sf-pcap.c): a 16-byte header of seconds, fraction, captured and
+ * original length, in the file's byte order; a captured length above the
+ * link type's maximum (262144 for every link type flowsim decodes) is an
+ * error (libpcap's message names the snapshot length); one above the file's snapshot length is cut to it and the rest
+ * skipped; a short header or frame is a truncated record. The seconds and
+ * fraction become a struct timeval the way libpcap fills it (sign-extended
+ * in the file's native order, unsigned when swapped; microseconds x 1000),
+ * so both paths give the same packets and the same errors, which
+ * tests/test_decode.c checks frame by frame. Other files (pcapng, older
+ * versions, modified formats) go through pcap_next_ex.                    */
+#define REC_HDR_LEN    16
+#define REC_MAX_CAPLEN 262144u          /* libpcap's maximum for these link types */
+#define REC_CHUNK      HC_CHUNK         /* one fread, one digest chunk            */
+#define REC_BUF_SIZE   (REC_CHUNK + REC_MAX_CAPLEN + REC_HDR_LEN)
+
+static uint32_t swap32(uint32_t v)
+{
+    return __builtin_bswap32(v);
+}
+
+/* Decides whether this file's records are read by rec_next and sets it up. */
+static void rec_setup(fs_file *f, uint32_t magic, int no_fast)
+{
+    rec_reader *rr = &f->rr;
+    if (no_fast || f->info.is_pcapng)
+        return;
+    if (magic != MAGIC_PCAP_US && magic != MAGIC_PCAP_US_SW && magic != MAGIC_PCAP_NS &&
+        magic != MAGIC_PCAP_NS_SW)
+        return;
+    if (pcap_major_version(f->pcap) != 2 || pcap_minor_version(f->pcap) < 4)
+        return;
+    int snap = pcap_snapshot(f->pcap);
+    if (snap <= 0 || !pcap_file(f->pcap))
+        return;
+    rr->buf = malloc(REC_BUF_SIZE);
+    if (!rr->buf)
+        return;  /* libpcap's path works without it */
+    rr->cap = REC_BUF_SIZE;
+    rr->swapped = pcap_is_swapped(f->pcap);
+    rr->scale_us = magic == MAGIC_PCAP_US || magic == MAGIC_PCAP_US_SW;
+    rr->snapshot = (uint32_t)snap;
+    rr->on = 1;
+}
+
+/* Makes at least want bytes available at rr->pos (fewer at the end of the
+ * file or on a read error). Returns the bytes available. */
+static size_t rec_avail(fs_file *f, size_t want)
+{
+    rec_reader *rr = &f->rr;
+    size_t have = rr->end - rr->pos;
+    if (have >= want)
+        return have;
+    if (rr->pos > 0) {
+        memmove(rr->buf, rr->buf + rr->pos, have);
+        rr->pos = 0;
+        rr->end = have;
+    }
+    FILE *fp = pcap_file(f->pcap);
+    while (rr->end < want) {
+        size_t room = rr->cap - rr->end;
+        size_t ask = room < REC_CHUNK ? room : REC_CHUNK;
+        size_t n = fread(rr->buf + rr->end, 1, ask, fp);
+        rr->end += n;
+        if (n < ask)
+            break;
+    }
+    return rr->end - rr->pos;
+}
+
+/* Next record: 1 with *h and *data set, 0 at a clean end of file, -1 with
+ * libpcap's message for the same condition in pe. */
+static int rec_next(fs_file *f, struct pcap_pkthdr *h, const u_char **data, char *pe,
+                    size_t pelen)
+{
+    rec_reader *rr = &f->rr;
+    size_t have = rec_avail(f, REC_HDR_LEN);
+    if (have < REC_HDR_LEN) {
+        if (have == 0 && !f->hc.io_err)
+            return 0;
+        snprintf(pe, pelen, "truncated dump file; tried to read %d header bytes, only got %zu",
+                 REC_HDR_LEN, have);
+        return -1;
+    }
+    uint32_t w[4];
+    memcpy(w, rr->buf + rr->pos, sizeof w);
+    if (rr->swapped) {
+        h->ts.tv_sec = (time_t)swap32(w[0]);
+        h->ts.tv_usec = (suseconds_t)swap32(w[1]);
+        h->caplen = swap32(w[2]);
+        h->len = swap32(w[3]);
+    } else {
+        h->ts.tv_sec = (time_t)(int32_t)w[0];
+        h->ts.tv_usec = (suseconds_t)(int32_t)w[1];
+        h->caplen = w[2];
+        h->len = w[3];
+    }
+    if (rr->scale_us)
+        h->ts.tv_usec *= 1000;
+    if (h->caplen > REC_MAX_CAPLEN) {
+        snprintf(pe, pelen, "invalid packet capture length %u, bigger than snaplen of %u",
+                 h->caplen, rr->snapshot);
+        return -1;
+    }
+    uint32_t keep = h->caplen > rr->snapshot ? rr->snapshot : h->caplen;
+    have = rec_avail(f, REC_HDR_LEN + (size_t)h->caplen) - REC_HDR_LEN;
+    if (have < h->caplen) {
+        if (have < keep)
+            snprintf(pe, pelen, "truncated dump file; tried to read %u captured bytes, only "
+                     "got %zu", keep, have);
+        else
+            snprintf(pe, pelen, "truncated dump file; tried to read %u captured bytes, only "
+                     "got %zu", h->caplen, have);
+        return -1;
+    }
+    *data = rr->buf + rr->pos + REC_HDR_LEN;
+    rr->pos += REC_HDR_LEN + (size_t)h->caplen;
+    h->caplen = keep;
+    return 1;
+}
+
 static void file_close(fs_file *f)
 {
     if (f->pcap)
@@ -598,6 +739,12 @@ static void file_close(fs_file *f)
         close(f->hc.fd);
     f->pcap = NULL;
     f->hc.fd = -1;
+    fs_dcache_r_close(f->dr);
+    f->dr = NULL;
+    fs_dcache_w_abort(f->dw);  /* a cache is committed only at a clean end */
+    f->dw = NULL;
+    free(f->rr.buf);
+    f->rr.buf = NULL;
     hc_stop(&f->hc);
     EVP_MD_CTX_free(f->hc.md);
     f->hc.md = NULL;
@@ -619,7 +766,34 @@ static const char *magic_hint(const uint8_t *b, size_t n)
     return "";
 }
 
-static int file_open(fs_file *f, const char *path, char *err, size_t errlen)
+/* Decoded-trace cache for the file: replays it when a valid one exists (1),
+ * otherwise leaves *cpath set for writing one (0). A corrupt cache is
+ * reported on stderr and rewritten; the cache never makes a run fail. */
+static int dcache_try(fs_file *f, const char *dir, fs_dcache_id *id, char *cpath, size_t n)
+{
+    char e[1024];
+    cpath[0] = '\0';
+    if (fs_dcache_id_of(f->path, id, e, sizeof e) ||
+        fs_dcache_path(dir, f->path, id, cpath, n)) {
+        cpath[0] = '\0';
+        return 0;  /* the pcap's own open reports what is wrong */
+    }
+    int rc = fs_dcache_r_open(&f->dr, cpath, id, FS_DECODER_VERSION, &f->info, e, sizeof e);
+    if (rc == 0) {
+        f->info.path = f->path;
+        f->info.dcache = FS_DCACHE_REPLAYED;
+        snprintf(f->ltname, sizeof f->ltname, "%s", fs_linktype_name(f->info.linktype));
+        f->info.linktype_name = f->ltname;
+        f->state = F_LIVE;
+        return 1;
+    }
+    if (rc < 0)
+        fprintf(stderr, "flowsim: %s; decoding %s again\n", e, f->path);
+    return 0;
+}
+
+static int file_open(fs_file *f, const char *path, int no_fast, const char *dcdir,
+                     char *err, size_t errlen)
 {
     f->hc.fd = -1;
     f->path = strdup(path);
@@ -628,6 +802,10 @@ static int file_open(fs_file *f, const char *path, char *err, size_t errlen)
         return -1;
     }
     f->info.path = f->path;
+    fs_dcache_id dcid;
+    char cpath[4096] = "";
+    if (dcdir && dcache_try(f, dcdir, &dcid, cpath, sizeof cpath))
+        return 0;
 
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -721,6 +899,13 @@ static int file_open(fs_file *f, const char *path, char *err, size_t errlen)
     f->info.linktype_name = f->ltname;
     int snap = pcap_snapshot(f->pcap);
     f->info.snaplen = snap > 0 ? (uint32_t)snap : 0;
+    rec_setup(f, magic, no_fast);
+    if (cpath[0]) {
+        char e[1024];
+        if (fs_dcache_w_open(&f->dw, cpath, &dcid, path, FS_DECODER_VERSION, dlt,
+                             f->info.snaplen, is_ng, e, sizeof e))
+            fprintf(stderr, "flowsim: %s (the decoded-trace cache is not written)\n", e);
+    }
     f->state = F_LIVE;
     return 0;
 }
@@ -773,19 +958,57 @@ static int file_fill(fs_reader *r, int i, char *err, size_t errlen)
     fs_file *f = &r->f[i];
     if (f->state != F_LIVE)
         return 0;
+    if (f->dr) {
+        /* replay: the packets as the reader made them when it wrote the cache;
+         * key_hash carries the default key configuration's hash */
+        uint64_t h0;
+        int rc = fs_dcache_r_next(f->dr, &f->pend, &h0);
+        if (rc == 1) {
+            f->pend.key_hash = h0;
+            f->pend.source = (uint16_t)i;
+            return 1;
+        }
+        if (rc == 0) {
+            f->state = F_DONE;
+            return 0;
+        }
+        f->state = F_FAILED;
+        seterr(err, errlen, "%s", fs_dcache_r_error(f->dr));
+        return -1;
+    }
     for (;;) {
-        struct pcap_pkthdr *h;
+        struct pcap_pkthdr rh, *h = &rh;
         const u_char *data;
-        int rc = pcap_next_ex(f->pcap, &h, &data);
+        char rpe[160];
+        int rc;
+        if (f->rr.on) {
+            rc = rec_next(f, &rh, &data, rpe, sizeof rpe);
+            if (rc == 0)
+                rc = PCAP_ERROR_BREAK;
+        } else {
+            rc = pcap_next_ex(f->pcap, &h, &data);
+        }
         if (rc == PCAP_ERROR_BREAK) {  /* clean end of file */
             f->state = F_DONE;
             file_finish_sha(f);
+            if (f->dw) {
+                char e[1024];
+                fs_dcache_w *w = f->dw;
+                f->dw = NULL;
+                if (!f->info.sha256_done)
+                    fs_dcache_w_abort(w);
+                else if (fs_dcache_w_commit(w, &f->info, e, sizeof e))
+                    fprintf(stderr, "flowsim: %s (the decoded-trace cache is not written)\n", e);
+                else
+                    f->info.dcache = FS_DCACHE_WRITTEN;
+            }
             return 0;
         }
         if (rc != 1) {
             uint64_t frame = f->info.frames + 1;
-            const char *pe = rc == 0 ? "libpcap returned no packet (timeout) on a file"
-                                     : pcap_geterr(f->pcap);
+            const char *pe = f->rr.on ? rpe
+                             : rc == 0 ? "libpcap returned no packet (timeout) on a file"
+                                       : pcap_geterr(f->pcap);
             f->state = F_FAILED;
             if (f->hc.io_err)
                 seterr(err, errlen, "%s: read error at frame %" PRIu64 ": %s", f->path, frame,
@@ -819,6 +1042,8 @@ static int file_fill(fs_reader *r, int i, char *err, size_t errlen)
             continue;
         f->pend.ts = ts;
         f->pend.source = (uint16_t)i;
+        if (f->dw)
+            fs_dcache_w_add(f->dw, &f->pend);
         if (!f->have_pkt)
             f->info.first_ts = ts;
         f->have_pkt = 1;
@@ -870,6 +1095,15 @@ static int heap_pop(fs_reader *r)
 int fs_reader_open(fs_reader **out, const char *const *paths, int npaths,
                    char *err, size_t errlen)
 {
+    return fs_reader_open_opts(out, paths, npaths, NULL, err, errlen);
+}
+
+int fs_reader_open_opts(fs_reader **out, const char *const *paths, int npaths,
+                        const fs_reader_opts *opts, char *err, size_t errlen)
+{
+    int no_fast = opts && opts->libpcap_records;
+    const char *dcdir = opts && opts->decode_cache && *opts->decode_cache ? opts->decode_cache
+                                                                          : NULL;
     *out = NULL;
     if (npaths <= 0) {
         seterr(err, errlen, "no trace files given");
@@ -897,7 +1131,7 @@ int fs_reader_open(fs_reader **out, const char *const *paths, int npaths,
     }
     for (int i = 0; i < npaths; i++) {
         r->n = i + 1;  /* so close() cleans up this file as well */
-        if (file_open(&r->f[i], paths[i], err, errlen) != 0) {
+        if (file_open(&r->f[i], paths[i], no_fast, dcdir, err, errlen) != 0) {
             fs_reader_close(r);
             return -1;
         }

@@ -27,14 +27,34 @@ typedef struct fs_file_info {
     uint64_t    frames;          /* frames read so far                     */
     uint64_t    status[FS_DEC__COUNT]; /* per decode status               */
     fs_ns       first_ts, last_ts;     /* of decoded packets (after clamp) */
+    int         dcache;          /* enum fs_dcache_use                     */
     int         sha256_done;     /* 1 once the whole file was read         */
     char        sha256[65];      /* hex, valid when sha256_done            */
 } fs_file_info;
+
+/* Options of fs_reader_open_opts (all zero: the defaults of fs_reader_open). */
+typedef struct fs_reader_opts {
+    int libpcap_records;   /* read classic pcap records with pcap_next_ex too
+                              (the reference path; tests compare the two)   */
+    const char *decode_cache; /* directory of decoded-trace caches (sim/dcache.h),
+                              which must exist; NULL: none. A file with a
+                              valid cache there is replayed from it; any other
+                              is decoded and its cache written as it is read */
+} fs_reader_opts;
+
+/* Version of the decoder's output. Decoded-trace caches written by another
+ * version are stale: bump it whenever fs_decode or the reader's rules change
+ * what a frame decodes to. */
+#define FS_DECODER_VERSION 1u
+
+enum fs_dcache_use { FS_DCACHE_NONE, FS_DCACHE_REPLAYED, FS_DCACHE_WRITTEN };
 
 /* Opens all files. Returns 0, or -1 with a one-line message in err that
  * names the file and the problem (e.g. "x.pcap: truncated global header"). */
 int  fs_reader_open(fs_reader **out, const char *const *paths, int npaths,
                     char *err, size_t errlen);
+int  fs_reader_open_opts(fs_reader **out, const char *const *paths, int npaths,
+                         const fs_reader_opts *opts, char *err, size_t errlen);
 /* Next decoded packet in merged timestamp order. Frames that do not decode
  * are counted by status and skipped. Returns 1 (pkt filled), 0 (end of all
  * files) or -1 (read error, message in err naming the file; packets returned
