@@ -101,11 +101,12 @@ const fs_param_def fs_run_params_def[] = {
     {"bin_rows", FS_P_ENUM, R(bin_rows), "total", "",
      "per-bin rows in results.csv: none, total (the total aggregate), all (every aggregate)",
      0, 0, fs_bin_rows_names, 0},
-    {"key_totals", FS_P_ENUM, R(key_totals), "trace", "",
-     "whole-trace rows of the dport and prefix aggregates: trace (errors of per-key sums "
-     "over the whole trace, with per-key top-k rows; memory grows with the distinct ports "
-     "and prefixes of the trace), bins (sums and means of the per-bin comparisons, like the "
-     "flow aggregate; memory follows the bins still open)", 0, 0, fs_key_totals_names, 0},
+    {"key_totals", FS_P_ENUM, R(key_totals), "bins", "",
+     "whole-trace rows of the dport and prefix aggregates: bins (sums and means of the "
+     "per-bin comparisons, like every other whole-trace row; memory follows the bins still "
+     "open), trace (errors of per-key sums over the whole trace, with per-key top-k rows; "
+     "memory grows with the distinct ports and prefixes of the trace)", 0, 0,
+     fs_key_totals_names, 0},
     {"records", FS_P_ENUM, R(records), "first", "",
      "write exported records: none, first (replicate 0 of each pipeline), all", 0, 0,
      which_names, 0},

@@ -18,12 +18,12 @@
  * 3 times) unless the bin is `inf` (one bin: distinct flows of the trace);
  * per-flow errors are averaged over flow-bins. For dport and prefixes the
  * run parameter key_totals chooses:
- *   trace (default)  the errors are computed on whole-trace sums per key
+ *   trace            the errors are computed on whole-trace sums per key
  *                    (the estimated and the true bytes of a port over the
  *                    whole trace), with per-key rows for the true top-k;
  *                    these whole-trace tables grow with the distinct ports
  *                    and prefixes of the trace, so with its length;
- *   bins             the whole-trace rows are made from the per-bin
+ *   bins (default)   the whole-trace rows are made from the per-bin
  *                    comparisons, like the flow aggregate's: keys counts
  *                    key-bins, wmre = sum over bins of |est - true| / sum
  *                    over bins of true, topk_recall and topk_precision are

@@ -760,7 +760,7 @@ TEST(smart_engine_unbiased)
                            "netflow|uniform:rate=1/2|smart:zb=20k",
                            "netflow|smart:zb=50k,za=4"};
     char out[128];
-    CHECK_EQ_I(th_run(traces, 1, specs, 4, "seeds=200,bin=inf,records=none,timeseries=none", out,
+    CHECK_EQ_I(th_run(traces, 1, specs, 4, "seeds=200,bin=inf,key_totals=trace,records=none,timeseries=none", out,
                       sizeof out), 0);
     double v[R], tr[R], m, var;
     CHECK_EQ_I(th_metric(out, 0, "all", "total", "all", "true_bytes", tr, R), R);
