@@ -951,9 +951,10 @@ static fs_ns ts_to_ns(const struct timeval *tv)
     return s * FS_NS_PER_S + (int64_t)tv->tv_usec;
 }
 
-/* Reads frames of file i until one decodes into a packet (left in f->pend).
+/* Reads frames of file i until one decodes into a packet, left in *out
+ * (f->pend when several files are merged, the caller's packet for one file).
  * Returns 1, 0 at the end of the file, -1 on error (message in err). */
-static int file_fill(fs_reader *r, int i, char *err, size_t errlen)
+static int file_fill(fs_reader *r, int i, fs_pkt *out, char *err, size_t errlen)
 {
     fs_file *f = &r->f[i];
     if (f->state != F_LIVE)
@@ -962,10 +963,10 @@ static int file_fill(fs_reader *r, int i, char *err, size_t errlen)
         /* replay: the packets as the reader made them when it wrote the cache;
          * key_hash carries the default key configuration's hash */
         uint64_t h0;
-        int rc = fs_dcache_r_next(f->dr, &f->pend, &h0);
+        int rc = fs_dcache_r_next(f->dr, out, &h0);
         if (rc == 1) {
-            f->pend.key_hash = h0;
-            f->pend.source = (uint16_t)i;
+            out->key_hash = h0;
+            out->source = (uint16_t)i;
             return 1;
         }
         if (rc == 0) {
@@ -1036,14 +1037,14 @@ static int file_fill(fs_reader *r, int i, char *err, size_t errlen)
         f->have_prev = 1;
         f->prev_ts = ts;
 
-        int s = fs_decode(f->info.linktype, data, h->caplen, h->len, &f->pend);
+        int s = fs_decode(f->info.linktype, data, h->caplen, h->len, out);
         f->info.status[s]++;
         if (fs_decode_is_drop(s))
             continue;
-        f->pend.ts = ts;
-        f->pend.source = (uint16_t)i;
+        out->ts = ts;
+        out->source = (uint16_t)i;
         if (f->dw)
-            fs_dcache_w_add(f->dw, &f->pend);
+            fs_dcache_w_add(f->dw, out);
         if (!f->have_pkt)
             f->info.first_ts = ts;
         f->have_pkt = 1;
@@ -1142,12 +1143,15 @@ int fs_reader_open_opts(fs_reader **out, const char *const *paths, int npaths,
 
 int fs_reader_next(fs_reader *r, fs_pkt *pkt, char *err, size_t errlen)
 {
+    /* One file: nothing to merge, the packet is made in place. */
+    if (r->n == 1)
+        return file_fill(r, 0, pkt, err, errlen);
     /* First fill of every file, done lazily so a bad first record is an error
      * of next() (naming the frame) rather than of open(). A file that fails
      * drops out of the merge; calling again continues with the others. */
     while (r->primed < r->n) {
         int i = r->primed++;
-        int rc = file_fill(r, i, err, errlen);
+        int rc = file_fill(r, i, &r->f[i].pend, err, errlen);
         if (rc < 0)
             return -1;
         if (rc > 0)
@@ -1158,7 +1162,7 @@ int fs_reader_next(fs_reader *r, fs_pkt *pkt, char *err, size_t errlen)
     if (r->refill >= 0) {
         int i = r->refill;
         r->refill = -1;
-        int rc = file_fill(r, i, err, errlen);
+        int rc = file_fill(r, i, &r->f[i].pend, err, errlen);
         if (rc < 0)
             return -1;
         if (rc > 0)
