@@ -3,14 +3,18 @@
  */
 #include "cases.h"
 
+#include <errno.h>
+#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <gsl/gsl_rng.h>
 
 #include "algo.h"
 #include "acct.h"
+#include "dcache.h"
 #include "engine.h"
 #include "eval.h"
 #include "fs.h"
@@ -249,13 +253,10 @@ static inline void meter_one(bc_meter *m, const fs_pkt *p)
     m->next = a->packet(m->st, p);
 }
 
-bc_meter *bc_meter_new(size_t algo, uint64_t nflows, char *msg, size_t msglen)
+/* A meter of algorithm a with its defaults (plus entries = 2 * nflows), not
+ * warmed and without packets; NULL with a message. */
+static bc_meter *meter_setup(const fs_algo *a, uint64_t nflows, char *msg, size_t msglen)
 {
-    const fs_algo *a = fs_algo_at(algo);
-    if (!a) {
-        snprintf(msg, msglen, "no algorithm %zu", algo);
-        return NULL;
-    }
     bc_meter *m = calloc(1, sizeof *m);
     if (!m) {
         snprintf(msg, msglen, "out of memory");
@@ -288,9 +289,25 @@ bc_meter *bc_meter_new(size_t algo, uint64_t nflows, char *msg, size_t msglen)
         m->st = NULL;
         goto fail;
     }
+    m->next = FS_NS_INF;
+    return m;
+fail:
+    bc_meter_free(m);
+    return NULL;
+}
+
+bc_meter *bc_meter_new(size_t algo, uint64_t nflows, char *msg, size_t msglen)
+{
+    const fs_algo *a = fs_algo_at(algo);
+    if (!a) {
+        snprintf(msg, msglen, "no algorithm %zu", algo);
+        return NULL;
+    }
+    bc_meter *m = meter_setup(a, nflows, msg, msglen);
+    if (!m)
+        return NULL;
     if (!(m->s = stream_get(nflows, msg, msglen)))
         goto fail;
-    m->next = FS_NS_INF;
     /* warm-up: every flow once (untimed) */
     for (uint64_t i = 0; i < nflows; i++)
         meter_one(m, stream_next(m->s, BC_ROUND_ROBIN));
@@ -416,7 +433,8 @@ static int evalcore_init(bc_evalcore *c, uint64_t nflows, char *msg, size_t msgl
     fs_truth_init(&c->truth, 0, &b, 0);
     c->have_truth = 1;
     c->devnull = fopen("/dev/null", "w");
-    fs_eval_cfg cfg = {b, 10, 24, 48, FS_BINROWS_TOTAL, fs_bin_of(&b, BC_EPOCH)};
+    fs_eval_cfg cfg = {b, 10, 24, 48, FS_BINROWS_TOTAL, fs_bin_of(&b, BC_EPOCH),
+                       FS_KEYTOT_TRACE};
     if (!c->devnull || fs_eval_init(&c->ev, &cfg, &c->truth, 0, c->devnull, "p0,netflow,,0,0")) {
         snprintf(msg, msglen, "cannot set up the evaluation");
         return -1;
@@ -699,4 +717,380 @@ uint64_t bc_hash_batch(bc_hash *h)
         h->pos = (h->pos + 1) & (BC_KEYS - 1);
     }
     return acc;
+}
+
+/* ---- trace files: pcaps and decoded-trace caches on disk ------------------------- */
+
+/* Every file of the reader and replay cases lives in one temporary directory,
+ * made on first use and removed (with everything in it) at exit. */
+static char g_tmpdir[4096];
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static void rm_tree(const char *dir)
+{
+    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void tmpdir_remove(void)
+{
+    if (g_tmpdir[0])
+        rm_tree(g_tmpdir);
+    g_tmpdir[0] = '\0';
+}
+
+static const char *tmpdir_get(char *msg, size_t msglen)
+{
+    if (g_tmpdir[0])
+        return g_tmpdir;
+    const char *t = getenv("TMPDIR");
+    snprintf(g_tmpdir, sizeof g_tmpdir, "%s/flowsim-micro-XXXXXX", t && *t ? t : "/tmp");
+    if (!mkdtemp(g_tmpdir)) {
+        snprintf(msg, msglen, "cannot make a temporary directory %s: %s", g_tmpdir,
+                 strerror(errno));
+        g_tmpdir[0] = '\0';
+        return NULL;
+    }
+    atexit(tmpdir_remove);
+    return g_tmpdir;
+}
+
+/* A pcap (Ethernet, ns timestamps) of npkts packets of nflows flows taken
+ * round-robin, packet i of flow i % nflows (the flows of make_pkt), 1 ns
+ * apart from BC_EPOCH + 1, captured headers only (64 bytes at most, as in a
+ * snaplen-limited capture) with wire lengths of 40..1500-byte IP datagrams;
+ * a directory for its decoded-trace cache next to it, and the cache written
+ * there by one pass of the reader (fs_reader_open_opts with decode_cache). */
+typedef struct bc_tfile {
+    char     dir[4200], pcap[4300], dcdir[4300];
+    uint64_t npkts, nflows;
+} bc_tfile;
+
+static void tfile_remove(bc_tfile *t)
+{
+    if (t->dir[0])
+        rm_tree(t->dir);
+    t->dir[0] = '\0';
+}
+
+static int reader_open(fs_reader **rd, const bc_tfile *t, int cached, char *msg, size_t msglen)
+{
+    const char *paths[1] = {t->pcap};
+    fs_reader_opts o;
+    memset(&o, 0, sizeof o);
+    o.decode_cache = cached ? t->dcdir : NULL;
+    if (fs_reader_open_opts(rd, paths, 1, &o, msg, msglen))
+        return -1;
+    int use = fs_reader_file(*rd, 0)->dcache;
+    if (cached && use != FS_DCACHE_REPLAYED) {
+        snprintf(msg, msglen, "%s: the decoded-trace cache in %s was not replayed", t->pcap,
+                 t->dcdir);
+        fs_reader_close(*rd);
+        *rd = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static int tfile_make(bc_tfile *t, const char *name, uint64_t nflows, uint64_t npkts, char *msg,
+                      size_t msglen)
+{
+    memset(t, 0, sizeof *t);
+    const char *root = tmpdir_get(msg, msglen);
+    if (!root)
+        return -1;
+    snprintf(t->dir, sizeof t->dir, "%s/%s", root, name);
+    snprintf(t->pcap, sizeof t->pcap, "%s/trace.pcap", t->dir);
+    snprintf(t->dcdir, sizeof t->dcdir, "%s/decoded", t->dir);
+    t->npkts = npkts;
+    t->nflows = nflows;
+    if (mkdir(t->dir, 0700) || mkdir(t->dcdir, 0700)) {
+        snprintf(msg, msglen, "cannot make %s: %s", t->dcdir, strerror(errno));
+        tfile_remove(t);
+        return -1;
+    }
+    pcapw *w = pcapw_open(t->pcap, DLT_EN10MB, 1);
+    if (!w) {
+        snprintf(msg, msglen, "cannot write %s", t->pcap);
+        tfile_remove(t);
+        return -1;
+    }
+    int bad = 0;
+    for (uint64_t i = 0; i < npkts && !bad; i++) {
+        fs_pkt p;
+        make_pkt(&p, i % nflows);
+        const fs_key *k = &p.key;
+        pcapw_pkt s = k->proto == 6 ? pcapw_tcp("10.0.0.1", k->sport, "172.16.0.1", k->dport,
+                                                p.tcp_flags)
+                                    : pcapw_udp("10.0.0.1", k->sport, "172.16.0.1", k->dport);
+        memcpy(s.src, &k->src[12], 4);
+        memcpy(s.dst, &k->dst[12], 4);
+        s.payload_len = (uint16_t)(p.ip_len - (k->proto == 6 ? 40 : 28));
+        s.snaplen = 64;
+        bad = pcapw_put(w, BC_EPOCH + (int64_t)i + 1, &s) != 0;
+    }
+    if (pcapw_close(w) || bad) {
+        snprintf(msg, msglen, "cannot write %s", t->pcap);
+        tfile_remove(t);
+        return -1;
+    }
+    /* one pass of the reader writes the decoded-trace cache */
+    fs_reader *rd;
+    char err[1024];
+    const char *paths[1] = {t->pcap};
+    fs_reader_opts o;
+    memset(&o, 0, sizeof o);
+    o.decode_cache = t->dcdir;
+    if (fs_reader_open_opts(&rd, paths, 1, &o, msg, msglen))
+        goto fail;
+    fs_pkt p;
+    uint64_t n = 0;
+    int rc;
+    while ((rc = fs_reader_next(rd, &p, err, sizeof err)) == 1)
+        n++;
+    int use = fs_reader_file(rd, 0)->dcache;
+    fs_reader_close(rd);
+    if (rc < 0 || n != npkts || use != FS_DCACHE_WRITTEN) {
+        snprintf(msg, msglen, "%s: %llu of %llu packets read back, decoded-trace cache %s%s%s",
+                 t->pcap, (unsigned long long)n, (unsigned long long)npkts,
+                 use == FS_DCACHE_WRITTEN ? "written" : "not written", rc < 0 ? ": " : "",
+                 rc < 0 ? err : "");
+        goto fail;
+    }
+    return 0;
+fail:
+    tfile_remove(t);
+    return -1;
+}
+
+/* ---- trace reading ------------------------------------------------------------- */
+
+/* The reader cases' file: 1,000,000 packets of 100,000 flows (made once,
+ * shared by both sources). */
+#define BC_READ_PKTS  1000000u
+#define BC_READ_FLOWS 100000u
+static bc_tfile g_readfile;
+static int      g_readfile_ok;
+
+struct bc_reader {
+    fs_reader   *rd;
+    fs_dcache_r *dr;       /* BC_READ_DCACHE_NEXT */
+    int          src;
+    fs_pkt       p;
+    uint64_t     sum;
+};
+
+/* The cache file of g_readfile, opened directly (no fs_reader around it). */
+static int dcache_open(fs_dcache_r **dr, char *msg, size_t msglen)
+{
+    fs_dcache_id id;
+    char cpath[8192];
+    fs_file_info info;
+    memset(&info, 0, sizeof info);
+    if (fs_dcache_id_of(g_readfile.pcap, &id, msg, msglen))
+        return -1;
+    if (fs_dcache_path(g_readfile.dcdir, g_readfile.pcap, &id, cpath, sizeof cpath)) {
+        snprintf(msg, msglen, "%s: no decoded-trace cache path", g_readfile.pcap);
+        return -1;
+    }
+    int rc = fs_dcache_r_open(dr, cpath, &id, FS_DECODER_VERSION, &info, msg, msglen);
+    return rc == 0 ? 0 : -1;
+}
+
+static int reader_reopen(bc_reader *r, char *msg, size_t msglen)
+{
+    if (r->src == BC_READ_DCACHE_NEXT)
+        return dcache_open(&r->dr, msg, msglen);
+    return reader_open(&r->rd, &g_readfile, r->src == BC_READ_DCACHE, msg, msglen);
+}
+
+bc_reader *bc_reader_new(int src, char *msg, size_t msglen)
+{
+    if (!g_readfile_ok) {
+        if (tfile_make(&g_readfile, "reader", BC_READ_FLOWS, BC_READ_PKTS, msg, msglen))
+            return NULL;
+        g_readfile_ok = 1;
+    }
+    bc_reader *r = calloc(1, sizeof *r);
+    if (!r) {
+        snprintf(msg, msglen, "out of memory");
+        return NULL;
+    }
+    r->src = src;
+    if (reader_reopen(r, msg, msglen)) {
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void bc_reader_free(bc_reader *r)
+{
+    if (!r)
+        return;
+    if (r->rd)
+        fs_reader_close(r->rd);
+    if (r->dr)
+        fs_dcache_r_close(r->dr);
+    free(r);
+}
+
+int bc_reader_batch(bc_reader *r)
+{
+    int n = 0, rc = 1;
+    if (r->dr) {
+        uint64_t h0;
+        while (n < BC_BATCH && (rc = fs_dcache_r_next(r->dr, &r->p, &h0)) == 1) {
+            r->p.key_hash = h0;
+            r->sum += r->p.ip_len;
+            n++;
+        }
+        return rc < 0 ? -1 : n;
+    }
+    char err[512];
+    while (n < BC_BATCH && (rc = fs_reader_next(r->rd, &r->p, err, sizeof err)) == 1) {
+        r->sum += r->p.ip_len;
+        n++;
+    }
+    return rc < 0 ? -1 : n;
+}
+
+int bc_reader_rewind(bc_reader *r, char *msg, size_t msglen)
+{
+    if (r->rd)
+        fs_reader_close(r->rd);
+    if (r->dr)
+        fs_dcache_r_close(r->dr);
+    r->rd = NULL;
+    r->dr = NULL;
+    return reader_reopen(r, msg, msglen);
+}
+
+uint64_t bc_reader_file_packets(void)
+{
+    return g_readfile_ok ? g_readfile.npkts : 0;
+}
+
+/* ---- replay + netflow, as the engine's main loop does it ------------------------ */
+
+/* Packets of the replay cases' file: a multiple of every flow count up to 1M,
+ * so the round-robin order carries on across a rewind; 10M flows get one
+ * packet each. */
+#define BC_REPLAY_PKTS 2000000u
+/* The engine's PKT_BATCH (sim/engine.c). */
+#define BC_ENGINE_BATCH 16
+
+struct bc_replay {
+    bc_tfile   t;
+    int        have_t;
+    fs_reader *rd;
+    bc_meter  *m;
+    fs_ns      ts_off;   /* added to every pass after the first */
+    fs_pkt     pkt[BC_ENGINE_BATCH], keyed[BC_ENGINE_BATCH];
+};
+
+void bc_replay_free(bc_replay *r)
+{
+    if (!r)
+        return;
+    if (r->rd)
+        fs_reader_close(r->rd);
+    bc_meter_free(r->m);
+    if (r->have_t)
+        tfile_remove(&r->t);
+    free(r);
+}
+
+int bc_replay_rewind(bc_replay *r, char *msg, size_t msglen)
+{
+    fs_reader_close(r->rd);
+    r->rd = NULL;
+    r->ts_off += (fs_ns)r->t.npkts;
+    return reader_open(&r->rd, &r->t, 1, msg, msglen);
+}
+
+int bc_replay_batch(bc_replay *r, int prefetch)
+{
+    const fs_algo *a = r->m->ps.algo;
+    void *st = r->m->st;
+    char err[512];
+    int done = 0;
+    while (done < BC_BATCH) {
+        int n = 0, rc = 1;
+        while (n < BC_ENGINE_BATCH &&
+               (rc = fs_reader_next(r->rd, &r->pkt[n], err, sizeof err)) == 1)
+            n++;
+        /* the default key configuration: key without ToS and VLAN, and the
+         * hash the decoded-trace cache brings (hashed only without one) */
+        for (int i = 0; i < n; i++) {
+            fs_pkt *k = &r->keyed[i];
+            *k = r->pkt[i];
+            k->key.tos = 0;
+            k->key.vlan = 0;
+            k->key_hash = r->pkt[i].key_hash ? r->pkt[i].key_hash : fs_key_hash(&k->key, 0);
+            k->ts += r->ts_off;
+        }
+        if (prefetch && n > 1 && a->prefetch) {
+            for (int i = 0; i < n; i++)
+                a->prefetch(st, &r->keyed[i], 0);
+            for (int i = 0; i < n; i++)
+                a->prefetch(st, &r->keyed[i], 1);
+        }
+        for (int i = 0; i < n; i++)
+            meter_one(r->m, &r->keyed[i]);
+        done += n;
+        if (rc != 1)
+            return rc < 0 ? -1 : done;
+    }
+    return done;
+}
+
+bc_replay *bc_replay_new(uint64_t nflows, char *msg, size_t msglen)
+{
+    const fs_algo *a = fs_algo_find("netflow");
+    if (!a) {
+        snprintf(msg, msglen, "no algorithm netflow");
+        return NULL;
+    }
+    bc_replay *r = calloc(1, sizeof *r);
+    if (!r) {
+        snprintf(msg, msglen, "out of memory");
+        return NULL;
+    }
+    uint64_t npkts = nflows > BC_REPLAY_PKTS ? nflows : BC_REPLAY_PKTS;
+    char name[64];
+    snprintf(name, sizeof name, "replay-%llu", (unsigned long long)nflows);
+    if (tfile_make(&r->t, name, nflows, npkts, msg, msglen))
+        goto fail;
+    r->have_t = 1;
+    if (!(r->m = meter_setup(a, nflows, msg, msglen)) || reader_open(&r->rd, &r->t, 1, msg, msglen))
+        goto fail;
+    /* warm-up: every flow once (untimed), through the same path */
+    uint64_t warm = 0;
+    while (warm < nflows) {
+        int n = bc_replay_batch(r, 1);
+        if (n < 0) {
+            snprintf(msg, msglen, "%s: replay failed", r->t.pcap);
+            goto fail;
+        }
+        warm += (uint64_t)n;
+        if (n < BC_BATCH && bc_replay_rewind(r, msg, msglen))
+            goto fail;
+    }
+    return r;
+fail:
+    bc_replay_free(r);
+    return NULL;
+}
+
+uint64_t bc_replay_live(const bc_replay *r)
+{
+    return bc_meter_live(r->m);
 }

@@ -98,6 +98,47 @@ bc_hash *bc_hash_new(int ipv6);
 void     bc_hash_free(bc_hash *h);
 uint64_t bc_hash_batch(bc_hash *h);
 
+/* ---- trace reading: fs_reader over a pcap, or replaying its decoded-trace cache
+ * The file: 1,000,000 packets of 100,000 flows (IPv4, headers-only Ethernet
+ * frames, 1 ns apart), written once into a temporary directory that is
+ * removed at exit, and its decoded-trace cache written there by one pass of
+ * the reader. BC_READ_DCACHE opens the reader with decode_cache set (the
+ * path the engine takes with --decode-cache) and fails unless it replays;
+ * BC_READ_DCACHE_NEXT replays the same cache file with fs_dcache_r_next
+ * alone (what the reader adds around it is the difference). */
+enum bc_rsrc { BC_READ_PCAP = 0, BC_READ_DCACHE = 1, BC_READ_DCACHE_NEXT = 2 };
+typedef struct bc_reader bc_reader;
+bc_reader *bc_reader_new(int src, char *msg, size_t msglen);
+void       bc_reader_free(bc_reader *r);
+/* Reads up to BC_BATCH packets with fs_reader_next; returns how many (fewer
+ * at the end of the file: bc_reader_rewind before the next batch), -1 on a
+ * read error. */
+int        bc_reader_batch(bc_reader *r);
+/* Closes and reopens the reader at the start of the file (the open checks
+ * a cache file whole: keep it out of the timing). 0, or -1 with a message. */
+int        bc_reader_rewind(bc_reader *r, char *msg, size_t msglen);
+uint64_t   bc_reader_file_packets(void);
+
+/* ---- replay + netflow: the engine's main loop over a decoded-trace cache -------
+ * A pcap of the nflows flows of the meter cases taken round-robin (2M
+ * packets, or one per flow above 2M flows), its decoded-trace cache written
+ * untimed, then replayed through fs_reader with decode_cache set and metered
+ * by netflow (defaults plus entries = 2 * nflows) as sim/engine.c does it:
+ * batches of 16 packets, each keyed (default key configuration, the hash
+ * from the cache), the meter's prefetch hint step 0 for the batch, then step
+ * 1, then packet() in order with advance() when due. prefetch = 0 skips the
+ * hints. Every flow is made live first by one untimed pass. Each pass over
+ * the file after the first has its timestamps shifted past the previous, so
+ * time only moves forward. */
+typedef struct bc_replay bc_replay;
+bc_replay *bc_replay_new(uint64_t nflows, char *msg, size_t msglen);
+void       bc_replay_free(bc_replay *r);
+/* Meters up to BC_BATCH packets; returns how many (fewer at the end of the
+ * file: bc_replay_rewind before the next batch), -1 on a read error. */
+int        bc_replay_batch(bc_replay *r, int prefetch);
+int        bc_replay_rewind(bc_replay *r, char *msg, size_t msglen);
+uint64_t   bc_replay_live(const bc_replay *r);
+
 #ifdef __cplusplus
 }
 #endif

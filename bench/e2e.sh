@@ -11,7 +11,8 @@
 # the file / median wall) and ratios against the raw loop and against
 # flowsim measured in the same run: the machine is shared, so only ratios
 # from one run are comparable. Then: 1, 4 and 16 sampled pipelines in one
-# pass, and max RSS on traces of duration D and 10 D at the same concurrency.
+# pass, and max RSS on traces of duration D and 10 D at the same concurrency
+# (also with --key-totals trace and with netflow:apportion=last).
 #
 # Writes OUTDIR/e2e.csv (medians), OUTDIR/e2e_runs.csv (every run) and
 # OUTDIR/summary.txt (printed at the end).
@@ -81,7 +82,7 @@ for n in "${!IN_PATH[@]}"; do
 done
 
 # ---- peers ----------------------------------------------------------------------------
-TOOLS="pcap_loop flowsim_netflow flowsim_info"
+TOOLS="pcap_loop flowsim_netflow flowsim_cached flowsim_decode_write flowsim_info"
 declare -A SKIP
 have() { command -v "$1" > /dev/null 2>&1; }
 if have softflowd && have softflowctl && have nfcapd; then TOOLS="$TOOLS softflowd"
@@ -174,6 +175,15 @@ run_tool() {
     pcap_loop)       run_cmd "$LOOP" "$tr" ;;
     flowsim_netflow) run_cmd "$FLOWSIM" run "$tr" -m netflow --records none --timeseries none \
                          --truth-cache off -q --out "$TMP/run/fs" ;;
+    flowsim_cached)  run_cmd "$FLOWSIM" run "$tr" -m netflow --records none --timeseries none \
+                         --truth-cache "${CDIR[$2]}" --decode-cache "${CDIR[$2]}" -q --out "$TMP/run/fs"
+                     check_caches "$TMP/run/fs" replayed ;;
+    flowsim_decode_write)
+                     rm -rf "$TMP/dw"
+                     run_cmd "$FLOWSIM" run "$tr" -m netflow --records none --timeseries none \
+                         --truth-cache "$TMP/dw" --decode-cache "$TMP/dw" -q --out "$TMP/run/fs"
+                     check_caches "$TMP/run/fs" written
+                     rm -rf "$TMP/dw" ;;
     flowsim_info)    run_cmd "$FLOWSIM" info "$tr" ;;
     softflowd)       run_softflowd "$tr" "${IPPKTS[$2]}" ;;
     nfpcapd)         mkdir -p "$TMP/run/nf"
@@ -181,6 +191,35 @@ run_tool() {
     argus)           run_cmd argus -F "$TMP/argus.conf" -r "$tr" -w "$TMP/run/out.argus" -S 300 ;;
     esac
 }
+
+# check_caches OUTDIR replayed|written: after a run with --decode-cache, the
+# manifest must say the decoded trace was replayed (and the truth read from
+# its cache) or written; otherwise the run counts as failed (RC 3), so a
+# cache that silently stopped working cannot pass for a fast pcap pass.
+check_caches() {
+    local m=$1/manifest.json dc tc
+    [ "$RC" = 0 ] || return
+    dc=$(grep -o '"decoded_cache": *"[a-z]*"' "$m" 2>/dev/null | head -n 1 | sed 's/.*: *"//; s/"//')
+    tc=$(grep -c '"read from cache"' "$m" 2>/dev/null)
+    if [ "$dc" != "$2" ] || { [ "$2" = replayed ] && [ "${tc:-0}" = 0 ]; }; then
+        echo "e2e: $m: decoded_cache \"${dc:-?}\" (expected \"$2\"), truth read from cache: ${tc:-0}" >> "$TMP/stderr"
+        RC=3
+    fi
+}
+
+# The cache directory of flowsim_cached, one per input: warmed by one untimed
+# run that writes the decoded trace and the truth, so every timed run replays
+# both from it.
+declare -A CDIR
+for n in $INGEST_INPUTS; do
+    CDIR[$n]=$TMP/cache_$n
+    rm -rf "$TMP/run" && mkdir -p "$TMP/run"
+    run_cmd "$FLOWSIM" run "${IN_PATH[$n]}" -m netflow --records none --timeseries none \
+        --truth-cache "${CDIR[$n]}" --decode-cache "${CDIR[$n]}" -q --out "$TMP/run/fs"
+    check_caches "$TMP/run/fs" written
+    [ "$RC" = 0 ] || say "warming the caches of $n failed (status $RC): $(tail -n 2 "$TMP/stderr" | tr '\n' ' ')"
+    say "input $n: caches warmed in ${CDIR[$n]} (${WALL}s, untimed): $(du -sh "${CDIR[$n]}/decoded" 2>/dev/null | cut -f1) decoded trace"
+done
 
 # ---- every run, written as it goes ------------------------------------------------------------
 RUNS_CSV=$OUT/e2e_runs.csv
@@ -220,18 +259,33 @@ for r in $(seq 1 "$RUNS"); do
     done
 done
 
-# Memory: the same generator profile and concurrency, duration D and 10 D.
+# Memory: the same generator profile and concurrency, duration D and 10 D;
+# with the default whole-trace key totals and, when flowsim has the option,
+# default (--key-totals bins: whole-trace rows are sums over bins), with
+# --key-totals trace (whole-trace per-key tables) and with apportion=last
+# (bins close one inactive timeout after their end).
 declare -A PEAKENT
+MEM_TOOLS=flowsim_netflow
+if "$FLOWSIM" run --help 2>&1 | grep -q -- '--key-totals'; then
+    MEM_TOOLS="$MEM_TOOLS flowsim_netflow_keytotals_trace flowsim_netflow_apportion_last"
+else
+    say "SKIP memory with --key-totals trace: this flowsim has no --key-totals"
+fi
 if [ -n "${IN_PATH[mem_1x]:-}" ] && [ -n "${IN_PATH[mem_10x]:-}" ]; then
     for r in $(seq 1 "$RUNS"); do
-        for n in mem_1x mem_10x; do
-            rm -rf "$TMP/run"
-            run_cmd "$FLOWSIM" run "${IN_PATH[$n]}" -m netflow --records none --timeseries none \
-                --truth-cache off -q --out "$TMP/run/fs"
-            record memory flowsim_netflow "$n" "$r"
-            PEAKENT[$n]=$(awk -F, '$6 == "all" && $7 == "total" && $9 == "mem_peak_entries" {print $10; exit}' \
-                "$TMP/run/fs/results.csv" 2>/dev/null)
-            say "run $r memory $n: ${WALL}s ${RSS}kB"
+        for t in $MEM_TOOLS; do
+            kt=() meter=netflow
+            [ "$t" = flowsim_netflow_keytotals_trace ] && kt=(--key-totals trace)
+            [ "$t" = flowsim_netflow_apportion_last ] && meter=netflow:apportion=last
+            for n in mem_1x mem_10x; do
+                rm -rf "$TMP/run"
+                run_cmd "$FLOWSIM" run "${IN_PATH[$n]}" -m "$meter" --records none --timeseries none \
+                    --truth-cache off "${kt[@]}" -q --out "$TMP/run/fs"
+                record memory "$t" "$n" "$r"
+                PEAKENT[$t|$n]=$(awk -F, '$6 == "all" && $7 == "total" && $9 == "mem_peak_entries" {print $10; exit}' \
+                    "$TMP/run/fs/results.csv" 2>/dev/null)
+                say "run $r memory $t $n: ${WALL}s ${RSS}kB"
+            done
         done
     done
 else
@@ -284,12 +338,15 @@ for k in 1 4 16; do
         "ingest|flowsim_netflow|$PIPE_INPUT" "wall_vs_1_pipeline=$cost"
 done
 if [ -n "${IN_PATH[mem_1x]:-}" ] && [ -n "${IN_PATH[mem_10x]:-}" ]; then
-    summarise memory flowsim_netflow mem_1x
-    summarise memory flowsim_netflow mem_10x
-    growth=$(awk -v a="${MRSS[memory|flowsim_netflow|mem_1x]:-}" -v b="${MRSS[memory|flowsim_netflow|mem_10x]:-}" \
-        'BEGIN {if (a > 0) printf "%+.1f%%", (b / a - 1) * 100}')
-    csv_row memory flowsim_netflow mem_1x "" "" "duration D; netflow peak entries ${PEAKENT[mem_1x]:-?}"
-    csv_row memory flowsim_netflow mem_10x "" "" "duration 10 D; netflow peak entries ${PEAKENT[mem_10x]:-?}; rss_growth_vs_D=$growth"
+    declare -A GROWTH
+    for t in $MEM_TOOLS; do
+        summarise memory "$t" mem_1x
+        summarise memory "$t" mem_10x
+        GROWTH[$t]=$(awk -v a="${MRSS[memory|$t|mem_1x]:-}" -v b="${MRSS[memory|$t|mem_10x]:-}" \
+            'BEGIN {if (a > 0 && b > 0) printf "%+.1f%%", (b / a - 1) * 100}')
+        csv_row memory "$t" mem_1x "" "" "duration D; netflow peak entries ${PEAKENT[$t|mem_1x]:-?}"
+        csv_row memory "$t" mem_10x "" "" "duration 10 D; netflow peak entries ${PEAKENT[$t|mem_10x]:-?}; rss_growth_vs_D=${GROWTH[$t]}"
+    done
 fi
 
 # ---- summary -----------------------------------------------------------------------------------------
@@ -305,18 +362,24 @@ S=$OUT/summary.txt
     for n in $INGEST_INPUTS; do
         echo "input $n: ${IN_PATH[$n]#"$ROOT"/}"
         echo "  ${IN_DESC[$n]}; ${FRAMES[$n]} frames, ${IPPKTS[$n]} IP packets"
-        printf '  %-16s %9s %12s %11s %10s %10s\n' tool wall_s pps max_rss_kB vs_loop vs_flowsim
+        printf '  %-20s %9s %12s %11s %10s %10s\n' tool wall_s pps max_rss_kB vs_loop vs_flowsim
         for t in $TOOLS; do
             k="ingest|$t|$n"
             if [ -n "${MWALL[$k]:-}" ]; then
-                printf '  %-16s %9.3f %12s %11s %10s %10s\n' "$t" "${MWALL[$k]}" "${PPS[$k]}" "${MRSS[$k]}" \
+                printf '  %-20s %9.3f %12s %11s %10s %10s\n' "$t" "${MWALL[$k]}" "${PPS[$k]}" "${MRSS[$k]}" \
                     "$(ratio "${PPS[$k]}" "${PPS[ingest|pcap_loop|$n]:-}")" \
                     "$(ratio "${PPS[$k]}" "${PPS[ingest|flowsim_netflow|$n]:-}")"
             else
-                printf '  %-16s failed\n' "$t"
+                printf '  %-20s failed\n' "$t"
             fi
         done
-        for t in "${!SKIP[@]}"; do printf '  %-16s skipped: %s\n' "$t" "${SKIP[$t]}"; done
+        for t in "${!SKIP[@]}"; do printf '  %-20s skipped: %s\n' "$t" "${SKIP[$t]}"; done
+        kw="ingest|flowsim_decode_write|$n"; kc="ingest|flowsim_cached|$n"
+        if [ -n "${MWALL[$kw]:-}" ] && [ -n "${MWALL[$kc]:-}" ]; then
+            echo "  decoded-trace cache: first pass (writes it) $(ratio "${MWALL[$kw]}" "${MWALL[ingest|flowsim_netflow|$n]:-}")x" \
+                 "the wall of flowsim_netflow; later passes (replay) $(ratio "${MWALL[$kc]}" "${MWALL[ingest|flowsim_netflow|$n]:-}")x;" \
+                 "a later pass is $(ratio "${MWALL[$kw]}" "${MWALL[$kc]}")x faster than the first"
+        fi
         echo
     done
     echo "pipelines in one pass: k x sampled-netflow:rate=1/100 on input $PIPE_INPUT"
@@ -331,22 +394,36 @@ S=$OUT/summary.txt
     echo
     if [ -n "${MRSS[memory|flowsim_netflow|mem_1x]:-}" ]; then
         echo "memory: flowsim run -m netflow, same generator profile and concurrency, duration D and 10 D"
-        printf '  %-8s %10s %9s %11s %20s\n' input frames wall_s max_rss_kB netflow_peak_entries
-        for n in mem_1x mem_10x; do
-            printf '  %-8s %10s %9.3f %11s %20s\n' "$n" "${FRAMES[$n]}" "${MWALL[memory|flowsim_netflow|$n]}" \
-                "${MRSS[memory|flowsim_netflow|$n]}" "${PEAKENT[$n]:-?}"
+        printf '  %-36s %-8s %10s %9s %11s %20s\n' tool input frames wall_s max_rss_kB netflow_peak_entries
+        for t in $MEM_TOOLS; do
+            for n in mem_1x mem_10x; do
+                if [ -n "${MWALL[memory|$t|$n]:-}" ]; then
+                    printf '  %-36s %-8s %10s %9.3f %11s %20s\n' "$t" "$n" "${FRAMES[$n]}" "${MWALL[memory|$t|$n]}" \
+                        "${MRSS[memory|$t|$n]}" "${PEAKENT[$t|$n]:-?}"
+                else
+                    printf '  %-36s %-8s failed\n' "$t" "$n"
+                fi
+            done
         done
-        echo "  max RSS growth 10 D vs D: $growth (target of issue 6: at most +20%)"
+        for t in $MEM_TOOLS; do
+            echo "  max RSS growth 10 D vs D, $t: ${GROWTH[$t]:-?} (target of issue 6: at most +20%)"
+        done
         echo "  ${IN_DESC[mem_1x]}; ${IN_DESC[mem_10x]}"
     fi
     echo
     echo "commands (TRACE = the input; median of $RUNS):"
     echo "  pcap_loop        $BUILD/bench/pcap_loop TRACE   (binaries copied to a temporary directory first)"
     echo "  flowsim_netflow  $BUILD/flowsim run TRACE -m netflow --records none --timeseries none --truth-cache off -q --out DIR"
+    echo "  flowsim_cached   $BUILD/flowsim run TRACE -m netflow --records none --timeseries none --truth-cache C --decode-cache C -q --out DIR"
+    echo "                   (C: one directory per input, warmed by one untimed run: every timed run replays the decoded trace and reads the truth from C)"
+    echo "  flowsim_decode_write  the same command with a fresh, empty C each run: the first pass, which writes the decoded trace and the truth cache"
     echo "  flowsim_info     $BUILD/flowsim info TRACE"
     echo "  softflowd        softflowd -d -r TRACE -a -n 127.0.0.1:PORT -v 9 -6 -m 2000000 -t ...=60 -t maxlife=300 (nfcapd on PORT; kicked and stopped by softflowctl)"
     echo "  nfpcapd          nfpcapd -r TRACE -w DIR -e 300,60 -t 86400"
     echo "  argus            argus -F argus.conf -r TRACE -w out.argus -S 300 (Bidirectional, CLASSIC_5_TUPLE, status 300 s)"
     echo "  pipelines        $BUILD/flowsim run TRACE -m 'sampled-netflow:rate=1/100' (x k) --records none --timeseries none --truth-cache off -q"
+    echo "  memory           $BUILD/flowsim run TRACE -m netflow --records none --timeseries none --truth-cache off -q --out DIR"
+    echo "                   (flowsim_netflow_keytotals_trace: the same with --key-totals trace;"
+    echo "                    flowsim_netflow_apportion_last: -m netflow:apportion=last)"
 } > "$S"
 cat "$S"

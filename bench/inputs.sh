@@ -57,9 +57,9 @@ gen_input() {
 }
 
 if [ "$QUICK" = quick ]; then
-    GEN_RATE=2000; MEM_RATE=200; MEM_D=60; ROUNDS=5
+    GEN_RATE=2000; MEM_RATE=200; MEM_D=120; ROUNDS=5
 else
-    GEN_RATE=10000; MEM_RATE=500; MEM_D=60; ROUNDS=45
+    GEN_RATE=10000; MEM_RATE=500; MEM_D=120; ROUNDS=45
 fi
 
 # ---- generator ---------------------------------------------------------------
@@ -129,11 +129,13 @@ fi
 
 # ---- memory scaling: same concurrency, D and 10 D ---------------------------------------
 # Flow sizes capped at 1,000 packets and pkt_rate=1 bound flow durations
-# (about 30 s for the largest), so a 120 s warm-up starts the trace in steady
-# state and the concurrency is the same all along (about 1,750 connections
-# at 500/s). D = 60 s: one whole analysis bin (the default --bin) and four
-# NetFlow inactive timeouts, so the short trace is not favoured by holding
-# fewer flows per bin than the long one.
+# (a few minutes for the longest: NetFlow's longest record on the 10 D input
+# lasts about 7 min), so a 120 s warm-up starts the trace in steady state
+# and the concurrency is the same all along (about 1,750 connections at
+# 500/s). D = 120 s: two whole analysis bins (the default --bin 60s), so the
+# short trace, like the long one, has a bin being evaluated while the next
+# one fills (a one-bin trace never holds two bins at once and would favour
+# the short trace).
 MEM_P="flow_rate=$MEM_RATE,pkt_rate=1,size_max=1000,warmup=120s"
 gen_input "gen_steady_r${MEM_RATE}_d${MEM_D}s.pcap" \
     "flowsim gen backbone, $MEM_P, duration ${MEM_D}s" \
