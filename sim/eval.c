@@ -312,13 +312,13 @@ static int cmp_rank(const void *a, const void *b)
 /* The k best items of v[0..n) with v > 0, best first, into out (room for k);
  * returns how many. A bounded min-heap: O(n log k) instead of sorting all n
  * items, which matters because every bin ranks every flow. */
-static uint32_t top_k(const double *v, uint32_t n, uint32_t k, rank *out)
+static uint32_t top_k_ix(const double *v, const uint32_t *ix, uint32_t n, uint32_t k, rank *out)
 {
     uint32_t h = 0;
     for (uint32_t i = 0; i < n; i++) {
         if (!(v[i] > 0))
             continue;
-        rank r = {v[i], i};
+        rank r = {v[i], ix ? ix[i] : i};
         if (h < k) {
             /* sift up: the worst item sits at the root */
             uint32_t j = h++;
@@ -347,102 +347,101 @@ static uint32_t top_k(const double *v, uint32_t n, uint32_t k, rank *out)
     return h;
 }
 
-/* Top-k overlap of two scorings of the same items (v_true, v_est arrays). */
-static void topk_overlap(const double *vt, const double *ve, uint32_t n, uint64_t k64,
-                         double *recall, double *precision, uint32_t *top_true, uint32_t *ntop)
+static uint32_t top_k(const double *v, uint32_t n, uint32_t k, rank *out)
 {
+    return top_k_ix(v, NULL, n, k, out);
+}
+
+/* The truth's side of one aggregate table: sums, keys with packets, and the
+ * true top-k by bytes (indices into the table: aggregate tables never
+ * delete, so an entry's index is its position in the table's order). */
+typedef struct aggtruth {
+    int      done;
+    double   t_by, t_pk, keys;
+    rank    *top;
+    uint32_t ntop;
+} aggtruth;
+
+static int aggtruth_make(aggtruth *at, const fs_ftab *T, uint64_t k64)
+{
+    memset(at, 0, sizeof *at);
+    uint32_t n = T ? T->hwm : 0;
     uint32_t k = k64 > n ? n : (uint32_t)k64;
-    rank *rt = malloc((k ? k : 1) * sizeof *rt), *re = malloc((k ? k : 1) * sizeof *re);
-    *recall = *precision = NAN;
-    *ntop = 0;
-    if (!rt || !re)
-        goto out;
-    uint32_t kt = top_k(vt, n, k, rt), ke = top_k(ve, n, k, re);
-    for (uint32_t i = 0; i < kt; i++)
-        if (top_true)
-            top_true[i] = rt[i].i;
-    *ntop = kt;
-    uint32_t hit = 0;
-    if ((uint64_t)kt * ke <= 4096) {
-        /* small k: a pairwise check costs less than marking n items */
-        for (uint32_t i = 0; i < ke; i++)
-            for (uint32_t j = 0; j < kt; j++)
-                if (re[i].i == rt[j].i) {
-                    hit++;
-                    break;
-                }
-    } else {
-        uint8_t *mark = calloc(n, 1);
-        if (!mark)
-            goto out;
-        for (uint32_t j = 0; j < kt; j++)
-            mark[rt[j].i] = 1;
-        for (uint32_t i = 0; i < ke; i++)
-            hit += mark[re[i].i];
-        free(mark);
+    double *vt = malloc((n ? n : 1) * sizeof *vt);
+    at->top = malloc((k ? k : 1) * sizeof *at->top);
+    if (!vt || !at->top) {
+        free(vt);
+        free(at->top);
+        at->top = NULL;
+        return -1;
     }
-    *recall = kt ? (double)hit / kt : NAN;
-    *precision = ke ? (double)hit / ke : NAN;
-out:
-    free(rt);
-    free(re);
+    for (uint32_t i = 0; i < n; i++) {
+        const aent *t = fs_ftab_ent(T, i);
+        at->t_by += t->by;
+        at->t_pk += t->pk;
+        at->keys += t->pk > 0;
+        vt[i] = t->by;
+    }
+    at->ntop = top_k(vt, n, k, at->top);
+    free(vt);
+    at->done = 1;
+    return 0;
 }
 
 /* Metrics of one aggregate: the true table T (NULL: none) against the
  * estimated table E. Keys are ranked over their union, true keys first in
- * T's order, then keys only E has. The rows are written when `write`; the
- * sums are added to *acc when acc is not NULL (key_totals bins). */
+ * T's order, then keys only E has. Only E is walked: every true key starts
+ * as missed (error = its true value, the truth-side sums in *at, made once
+ * per table and shared by every evaluation) and each estimate corrects its
+ * key's share, so a pipeline's cost follows the keys it reported. The rows
+ * are written when `write`; the sums are added to *acc when acc is not NULL
+ * (key_totals bins). at may be NULL (made here, for one use). */
 static void write_agg(fs_eval *ev, const char *bin, int a, const fs_ftab *T, const fs_ftab *E,
-                      int write, fs_aggsum *acc)
+                      int write, fs_aggsum *acc, aggtruth *at)
 {
-    uint32_t n = (T ? T->hwm : 0) + E->hwm, m = 0;
-    double *vt = malloc((n ? n : 1) * sizeof *vt), *ve = malloc((n ? n : 1) * sizeof *ve);
-    const aent **tk = malloc((n ? n : 1) * sizeof *tk), **ek = malloc((n ? n : 1) * sizeof *ek);
-    uint32_t *top = malloc((ev->cfg.topk ? ev->cfg.topk : 1) * sizeof *top);
-    if (!vt || !ve || !tk || !ek || !top)
+    aggtruth local;
+    if (!at || !at->done) {
+        at = at ? at : &local;
+        if (aggtruth_make(at, T, ev->cfg.topk))
+            return;
+    }
+    uint32_t ne = E->hwm, nt = T ? T->hwm : 0, eonly = 0, m = 0;
+    uint32_t k = ev->cfg.topk > ne ? ne : (uint32_t)ev->cfg.topk;
+    double *ve = malloc((ne ? ne : 1) * sizeof *ve);
+    uint32_t *ix = malloc((ne ? ne : 1) * sizeof *ix);
+    rank *re = malloc((k ? k : 1) * sizeof *re);
+    if (!ve || !ix || !re)
         goto out;
-    double sum_t_by = 0, sum_t_pk = 0, err_by = 0, err_pk = 0, keys = 0;
-    for (uint32_t i = 0; T && i < T->hwm; i++) {
-        if (!fs_ftab_live(T, i))
-            continue;
-        const aent *t = fs_ftab_ent(T, i), *e = agg_find(E, &t->key);
-        double eby = e ? e->by : 0, epk = e ? e->pk : 0;
-        sum_t_by += t->by;
-        sum_t_pk += t->pk;
-        err_by += fabs(eby - t->by);
-        err_pk += fabs(epk - t->pk);
-        keys += t->pk > 0;
-        vt[m] = t->by;
-        ve[m] = eby;
-        tk[m] = t;
-        ek[m++] = e;
+    double err_by = at->t_by, err_pk = at->t_pk;
+    for (uint32_t j = 0; j < ne; j++) {
+        const aent *e = fs_ftab_ent(E, j);
+        uint32_t i = T ? fs_ftab_find(T, &e->key, fs_key_hash(&e->key, T->seed)) : FS_NONE;
+        if (i != FS_NONE) {
+            const aent *t = fs_ftab_ent(T, i);
+            err_by += fabs(e->by - t->by) - t->by;
+            err_pk += fabs(e->pk - t->pk) - t->pk;
+            ix[m] = i;
+        } else {
+            err_by += fabs(e->by);
+            err_pk += fabs(e->pk);
+            ix[m] = nt + eonly++;
+        }
+        ve[m++] = e->by;
     }
-    for (uint32_t i = 0; i < E->hwm; i++) {
-        if (!fs_ftab_live(E, i))
-            continue;
-        const aent *e = fs_ftab_ent(E, i);
-        if (agg_find(T, &e->key))
-            continue;
-        err_by += fabs(e->by);
-        err_pk += fabs(e->pk);
-        vt[m] = 0;
-        ve[m] = e->by;
-        tk[m] = NULL;
-        ek[m++] = e;
-    }
-    const char *an = agg_names[a];
-    if (write) {
-        mrow(ev, bin, an, "all", FS_M_KEYS, keys);
-        mrow(ev, bin, an, "all", FS_M_WMRE_BYTES, sum_t_by > 0 ? err_by / sum_t_by : NAN);
-        mrow(ev, bin, an, "all", FS_M_WMRE_PACKETS, sum_t_pk > 0 ? err_pk / sum_t_pk : NAN);
-    }
-    double rc, pr;
-    uint32_t ntop;
-    topk_overlap(vt, ve, m, ev->cfg.topk, &rc, &pr, top, &ntop);
+    err_by = err_by > 0 ? err_by : 0;  /* rounding of non-integer estimates */
+    err_pk = err_pk > 0 ? err_pk : 0;
+    uint32_t ke = top_k_ix(ve, ix, m, k, re), kt = at->ntop, hit = 0;
+    for (uint32_t x = 0; x < ke; x++)
+        for (uint32_t y = 0; y < kt; y++)
+            if (re[x].i == at->top[y].i) {
+                hit++;
+                break;
+            }
+    double rc = kt ? (double)hit / kt : NAN, pr = ke ? (double)hit / ke : NAN;
     if (acc) {
-        acc->keys += keys;
-        acc->t_by += sum_t_by;
-        acc->t_pk += sum_t_pk;
+        acc->keys += at->keys;
+        acc->t_by += at->t_by;
+        acc->t_pk += at->t_pk;
         acc->err_by += err_by;
         acc->err_pk += err_pk;
         if (!isnan(rc)) {
@@ -456,22 +455,27 @@ static void write_agg(fs_eval *ev, const char *bin, int a, const fs_ftab *T, con
     }
     if (!write)
         goto out;
+    const char *an = agg_names[a];
+    mrow(ev, bin, an, "all", FS_M_KEYS, at->keys);
+    mrow(ev, bin, an, "all", FS_M_WMRE_BYTES, at->t_by > 0 ? err_by / at->t_by : NAN);
+    mrow(ev, bin, an, "all", FS_M_WMRE_PACKETS, at->t_pk > 0 ? err_pk / at->t_pk : NAN);
     mrow(ev, bin, an, "all", FS_M_TOPK_RECALL, rc);
     mrow(ev, bin, an, "all", FS_M_TOPK_PRECISION, pr);
-    for (uint32_t j = 0; j < ntop; j++) {
-        const aent *t = tk[top[j]];
+    for (uint32_t y = 0; y < kt; y++) {
+        const aent *t = fs_ftab_ent(T, at->top[y].i), *e = agg_find(E, &t->key);
+        double eby = e ? e->by : 0;
         char label[80];
         agg_label(a, &t->key, &ev->cfg, label, sizeof label);
         mrow(ev, bin, an, label, FS_M_TRUE_BYTES, t->by);
-        mrow(ev, bin, an, label, FS_M_EST_BYTES, ve[top[j]]);
-        mrow(ev, bin, an, label, FS_M_REL_ERR_BYTES, rel(ve[top[j]], t->by));
+        mrow(ev, bin, an, label, FS_M_EST_BYTES, eby);
+        mrow(ev, bin, an, label, FS_M_REL_ERR_BYTES, rel(eby, t->by));
     }
 out:
-    free(vt);
     free(ve);
-    free(tk);
-    free(ek);
-    free(top);
+    free(ix);
+    free(re);
+    if (at == &local)
+        free(local.top);
 }
 
 /* ---- the truth's side of a bin, made once and shared ------------------------------- *
@@ -486,6 +490,7 @@ typedef struct tsum {
     uint8_t  proto_seen[256];
     double   dec_n[FS_NDEC];
     fs_ftab  agg[AGG__COUNT];  /* true aggregates of the bin, when has_agg */
+    aggtruth aggt[AGG__COUNT]; /* their sums and top-k, made on first use  */
     int      has_agg;
     int      in_shared;        /* added to the whole-trace aggregates     */
     tshared *sh;               /* whose pool takes agg back               */
@@ -505,6 +510,8 @@ static void tsum_free(void *p)
     tsum *s = p;
     for (int g = 0; s->has_agg && g < AGG__COUNT; g++)
         fs_ftab_pool_put(&s->sh->pool, &s->agg[g]);
+    for (int g = 0; g < AGG__COUNT; g++)
+        free(s->aggt[g].top);
     free(s->top);
     free(s);
 }
@@ -834,7 +841,7 @@ static void finalize_bin(fs_eval *ev, int64_t k, fs_tbin *T, fs_ebin *E)
     }
     for (int g = 0; cmp_aggs && g < AGG__COUNT; g++)
         write_agg(ev, bin, g, ts ? &ts->agg[g] : NULL, &ev->bin_agg[g], bin_aggs,
-                  keytot_bins ? &ev->all_aggsum[g] : NULL);
+                  keytot_bins ? &ev->all_aggsum[g] : NULL, ts ? &ts->aggt[g] : NULL);
     acc_add(&ev->all_total, &total);
     for (int p = 0; p < 256; p++)
         if (seen[p]) {
@@ -926,5 +933,5 @@ void fs_eval_finish(fs_eval *ev, fs_ns limit)
     }
     tshared *sh = get_shared(ev);
     for (int g = 0; g < AGG__COUNT; g++)
-        write_agg(ev, "all", g, sh ? &sh->agg[g] : NULL, &ev->all_agg[g], 1, NULL);
+        write_agg(ev, "all", g, sh ? &sh->agg[g] : NULL, &ev->all_agg[g], 1, NULL, NULL);
 }
