@@ -518,29 +518,33 @@ typedef struct stage_run {
 } stage_run;
 
 typedef struct prun {
+    /* what every packet touches, together at the start (one or two cache
+     * lines per pipeline, however many pipelines share the pass) */
     const fs_pipeline_spec *spec;
+    void     *state;
+    fs_ns     next_ev, now;
+    fs_ns     obs_last;
+    uint64_t  obs_in;
+    int       kc;
+    int       plain;           /* the observation stage changes nothing */
+    int       started;
+    fs_exporter exp;           /* its first field, due, is read per packet */
+    /* the rest */
     stage_run stages[FS_MAX_STAGES];
     int       nstages;
     int       pipeline, rep;
     uint64_t  seed;
     gsl_rng  *rng;
-    void     *state;
-    fs_ns     next_ev, now;
-    int       kc;
     fs_acct   acct;
-    fs_exporter exp;
-    fs_eval   ev;
     FILE     *rows, *records, *ts;
     fs_ns     ts_origin_s;
     /* observation stage */
     fs_sampler samp;
     bpf_for_dlt *bpf;
     int       nbpf;
-    fs_ns     obs_last;
-    uint64_t  obs_in, obs_filtered, obs_unselected, obs_trunc_ip, obs_trunc_l4, obs_clamped;
+    uint64_t  obs_filtered, obs_unselected, obs_trunc_ip, obs_trunc_l4, obs_clamped;
     uint64_t  reasons[FS_REASON__COUNT];
-    int       started;
-    int       plain;           /* the observation stage changes nothing */
+    fs_eval   ev;
 } prun;
 
 static void addr_text(const fs_key *k, int dst, char *buf, size_t n)
@@ -1175,9 +1179,15 @@ static void on_bin_crossing(runctx *rc, fs_ns now)
  * batch are made first and the flow-table slots and entries they will hit
  * (ground truth, and meters that offer a prefetch hint) are prefetched, so
  * the cache misses of several packets overlap instead of following one
- * another; then the packets go through truth and meters one by one, in
- * order, exactly as without batching. A BPF filter reads the raw frame,
- * which is valid only until the next read, so with one the batch is 1. */
+ * another. Then each stretch of the batch that stays in one analysis bin
+ * goes through the truth, and through the pipelines one pipeline at a time
+ * (each pipeline meters the stretch's packets in order, so its state stays
+ * in cache however many pipelines share the pass). Pipelines are
+ * independent between bin crossings, so this gives exactly the results of
+ * packet-by-packet order; with --export destinations, whose datagrams of
+ * several pipelines could share a destination, the order stays packet by
+ * packet. A BPF filter reads the raw frame, which is valid only until the
+ * next read, so with one the batch is 1. */
 #define PKT_BATCH 16
 
 typedef struct pktbatch {
@@ -1185,16 +1195,16 @@ typedef struct pktbatch {
     fs_pkt keyed[PKT_BATCH][KC__COUNT];
 } pktbatch;
 
-static void batch_prefetch(runctx *rc, pktbatch *B, int n, int step)
+static void batch_prefetch(runctx *rc, pktbatch *B, int n, const size_t *pf, size_t npf,
+                           int step)
 {
     for (int i = 0; i < n; i++) {
         for (int kc = 0; kc < KC__COUNT; kc++)
             if (rc->truth_used[kc] && !rc->truth_cached[kc])
                 fs_truth_prefetch(&rc->truth[kc], &B->keyed[i][kc], step);
-        for (size_t r = 0; r < rc->nruns; r++) {
-            const prun *u = &rc->runs[r];
-            if (u->plain && u->spec->algo->prefetch)
-                u->spec->algo->prefetch(u->state, &B->keyed[i][u->kc], step);
+        for (size_t x = 0; x < npf; x++) {
+            const prun *u = &rc->runs[pf[x]];
+            u->spec->algo->prefetch(u->state, &B->keyed[i][u->kc], step);
         }
     }
 }
@@ -1202,14 +1212,23 @@ static void batch_prefetch(runctx *rc, pktbatch *B, int n, int step)
 static int main_loop(runctx *rc)
 {
     pktbatch *B = malloc(sizeof *B);
-    if (!B) {
+    size_t *pf = malloc((rc->nruns ? rc->nruns : 1) * sizeof *pf), npf = 0;
+    if (!B || !pf) {
+        free(B);
+        free(pf);
         snprintf(rc->err, sizeof rc->err, "out of memory");
         return -1;
     }
-    int batch = PKT_BATCH;
-    for (size_t r = 0; r < rc->nruns; r++)
-        if (rc->runs[r].nbpf)
+    int batch = PKT_BATCH, run_major = 1;
+    for (size_t r = 0; r < rc->nruns; r++) {
+        const prun *u = &rc->runs[r];
+        if (u->nbpf)
             batch = 1;
+        if (u->exp.nsinks)
+            run_major = 0;
+        if (u->plain && u->spec->algo->prefetch)
+            pf[npf++] = r;
+    }
     int show = rc->cfg->progress == 1 || (rc->cfg->progress == 2 && isatty(2));
     int64_t cur_bin = INT64_MIN;
     int rdr = 1;
@@ -1231,10 +1250,10 @@ static int main_loop(runctx *rc)
                                                             : fs_key_hash(&k->key, 0);
             }
         if (n > 1) {
-            batch_prefetch(rc, B, n, 0);
-            batch_prefetch(rc, B, n, 1);
+            batch_prefetch(rc, B, n, pf, npf, 0);
+            batch_prefetch(rc, B, n, pf, npf, 1);
         }
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < n;) {
             const fs_pkt *pkt = &B->pkt[i];
             if (!rc->have_ts) {
                 rc->first_ts = pkt->ts;
@@ -1246,24 +1265,41 @@ static int main_loop(runctx *rc)
                     rc->runs[r].ev.cfg.bin_origin = b0;
                 }
             }
-            rc->last_ts = pkt->ts;
-            rc->packets++;
             int64_t b = fs_bin_of(&rc->binning, pkt->ts);
             if (b != cur_bin) {
                 if (cur_bin != INT64_MIN)
                     on_bin_crossing(rc, pkt->ts);
                 cur_bin = b;
             }
-            for (int kc = 0; kc < KC__COUNT; kc++)
-                if (rc->truth_used[kc] && !rc->truth_cached[kc])
-                    fs_truth_packet(&rc->truth[kc], &B->keyed[i][kc]);
-            for (size_t r = 0; r < rc->nruns; r++)
-                run_packet(&rc->runs[r], pkt, &B->keyed[i][rc->runs[r].kc]);
-            if (show && (rc->packets & 0xFFFF) == 0)
+            /* the stretch [i, j) of packets in bin b */
+            int j = i + 1;
+            while (j < n && fs_bin_of(&rc->binning, B->pkt[j].ts) == b)
+                j++;
+            for (int x = i; x < j; x++)
+                for (int kc = 0; kc < KC__COUNT; kc++)
+                    if (rc->truth_used[kc] && !rc->truth_cached[kc])
+                        fs_truth_packet(&rc->truth[kc], &B->keyed[x][kc]);
+            if (run_major) {
+                for (size_t r = 0; r < rc->nruns; r++) {
+                    prun *u = &rc->runs[r];
+                    for (int x = i; x < j; x++)
+                        run_packet(u, &B->pkt[x], &B->keyed[x][u->kc]);
+                }
+            } else {
+                for (int x = i; x < j; x++)
+                    for (size_t r = 0; r < rc->nruns; r++)
+                        run_packet(&rc->runs[r], &B->pkt[x], &B->keyed[x][rc->runs[r].kc]);
+            }
+            rc->last_ts = B->pkt[j - 1].ts;
+            uint64_t before = rc->packets;
+            rc->packets += (uint64_t)(j - i);
+            if (show && (rc->packets >> 16) != (before >> 16))
                 progress(rc, 0);
+            i = j;
         }
     }
     free(B);
+    free(pf);
     if (show)
         progress(rc, 1);
     return rdr;
@@ -1674,6 +1710,12 @@ int fs_run(const fs_run_cfg *cfg, const char *const *traces, int ntraces,
     rc->binning.len = cfg->bin;
     rc->setup_status = 2;
     int status = 0;
+    if (!cfg->truth_cache[0] || !cfg->decode_cache[0]) {
+        fprintf(stderr, "flowsim run: option --%s: empty directory (off disables the cache)\n",
+                !cfg->truth_cache[0] ? "truth-cache" : "decode-cache");
+        free(rc);
+        return 1;
+    }
     /* Decoded-trace cache: DIR/decoded under the chosen directory, unless a
      * pipeline filters with BPF, which needs the raw frames. */
     fs_reader_opts ro = {0};
