@@ -446,6 +446,10 @@ typedef struct hash_cookie {
     char           *buf[HC_RING];
     size_t          len[HC_RING];
     unsigned        head, count;
+    size_t          fill;       /* bytes in the buffer being filled, the
+                                   one after the queued ones (reads are
+                                   gathered up to HC_CHUNK before the
+                                   hashing thread is woken)              */
     int             done;       /* no more chunks will come               */
 } hash_cookie;
 
@@ -492,10 +496,25 @@ static void hc_start(hash_cookie *hc)
     hc->th_on = 1;
 }
 
+/* Queues the buffer being filled, if any. */
+static void hc_submit(hash_cookie *hc)
+{
+    if (!hc->fill)
+        return;
+    unsigned i = (hc->head + hc->count) % HC_RING;
+    hc->len[i] = hc->fill;
+    hc->fill = 0;
+    pthread_mutex_lock(&hc->mu);
+    hc->count++;
+    pthread_cond_broadcast(&hc->cv);
+    pthread_mutex_unlock(&hc->mu);
+}
+
 /* Waits until every chunk is hashed and stops the thread. */
 static void hc_stop(hash_cookie *hc)
 {
     if (hc->th_on) {
+        hc_submit(hc);
         pthread_mutex_lock(&hc->mu);
         hc->done = 1;
         pthread_cond_broadcast(&hc->cv);
@@ -516,6 +535,7 @@ static void hc_digest(hash_cookie *hc, const char *data, size_t n)
     if (!hc->th_on || n > HC_CHUNK) {
         if (hc->th_on) {
             /* an odd-sized request: hash it in order, after the ring */
+            hc_submit(hc);
             pthread_mutex_lock(&hc->mu);
             while (hc->count)
                 pthread_cond_wait(&hc->cv, &hc->mu);
@@ -525,17 +545,20 @@ static void hc_digest(hash_cookie *hc, const char *data, size_t n)
             hc->md_err = 1;
         return;
     }
-    pthread_mutex_lock(&hc->mu);
-    while (hc->count == HC_RING)
-        pthread_cond_wait(&hc->cv, &hc->mu);
+    if (hc->fill + n > HC_CHUNK)
+        hc_submit(hc);
+    if (!hc->fill) {
+        /* the next buffer is free once fewer than HC_RING are queued */
+        pthread_mutex_lock(&hc->mu);
+        while (hc->count == HC_RING)
+            pthread_cond_wait(&hc->cv, &hc->mu);
+        pthread_mutex_unlock(&hc->mu);
+    }
     unsigned i = (hc->head + hc->count) % HC_RING;
-    pthread_mutex_unlock(&hc->mu);
-    memcpy(hc->buf[i], data, n);
-    hc->len[i] = n;
-    pthread_mutex_lock(&hc->mu);
-    hc->count++;
-    pthread_cond_broadcast(&hc->cv);
-    pthread_mutex_unlock(&hc->mu);
+    memcpy(hc->buf[i] + hc->fill, data, n);
+    hc->fill += n;
+    if (hc->fill == HC_CHUNK)
+        hc_submit(hc);
 }
 
 static ssize_t hc_read(void *c, char *buf, size_t size)
