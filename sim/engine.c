@@ -1211,7 +1211,7 @@ static void batch_prefetch(runctx *rc, pktbatch *B, int n, const size_t *pf, siz
 
 static int main_loop(runctx *rc)
 {
-    pktbatch *B = malloc(sizeof *B);
+    pktbatch *B = calloc(1, sizeof *B);
     size_t *pf = malloc((rc->nruns ? rc->nruns : 1) * sizeof *pf), npf = 0;
     if (!B || !pf) {
         free(B);

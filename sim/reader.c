@@ -357,6 +357,7 @@ int fs_decode(int linktype, const uint8_t *data, uint32_t caplen,
     pkt->frag = FS_FRAG_NONE;
     pkt->ip_id = 0;
     pkt->linktype = linktype;
+    pkt->key_hash = 0;   /* only a decoded-trace cache brings one */
     pkt->data = data;
 
     uint32_t cap = caplen < DEC_MAX_HDR ? caplen : DEC_MAX_HDR;
