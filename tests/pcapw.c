@@ -408,6 +408,24 @@ int pcapw_write_file(const char *path, const void *data, size_t len)
     return n == len && rc == 0 ? 0 : -1;
 }
 
+uint8_t *pcapw_read_file(const char *path, size_t *len)
+{
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    long n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    uint8_t *b = n >= 0 && fseek(f, 0, SEEK_SET) == 0 ? malloc(n > 0 ? (size_t)n : 1) : NULL;
+    if (b && n > 0 && fread(b, 1, (size_t)n, f) != (size_t)n) {
+        free(b);
+        b = NULL;
+    }
+    fclose(f);
+    if (b)
+        *len = (size_t)n;
+    return b;
+}
+
 int pcapw_tmpdir(char *buf, size_t n)
 {
     static const char tmpl[] = "/tmp/flowsim-test-XXXXXX";

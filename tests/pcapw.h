@@ -122,6 +122,8 @@ int pcapw_close(pcapw *w);
 /* ---- files ---- */
 /* Writes len raw bytes to path (for bad-input files). Returns 0 or -1. */
 int pcapw_write_file(const char *path, const void *data, size_t len);
+/* Reads a whole file into a malloc'd buffer (*len bytes); NULL if it cannot. */
+uint8_t *pcapw_read_file(const char *path, size_t *len);
 /* Makes a fresh directory /tmp/flowsim-test-XXXXXX; its path goes in buf.
  * Returns 0 or -1. */
 int pcapw_tmpdir(char *buf, size_t n);

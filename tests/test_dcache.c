@@ -57,26 +57,6 @@ static int dir_entries(const char *dir)
     return n;
 }
 
-static uint8_t *slurp(const char *path, size_t *len)
-{
-    *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc(n > 0 ? (size_t)n : 1);
-    if (b && n > 0 && fread(b, 1, (size_t)n, f) != (size_t)n) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    if (b)
-        *len = (size_t)n;
-    return b;
-}
-
 /* Rewrites the checksum (last 8 bytes, big-endian XXH3-64 over the rest). */
 static void fix_checksum(uint8_t *b, size_t n)
 {
@@ -465,7 +445,7 @@ TEST(dcache_handmade)
     CHECK(replay_matches(path, &test_id, want, n, &fi) == 0);
     /* size: two of each of 6 IPv4 (56 bytes) and 7 other records (80) */
     size_t len;
-    uint8_t *b = slurp(path, &len);
+    uint8_t *b = pcapw_read_file(path, &len);
     free(b);
     CHECK_EQ_U(len, 88 + 24 /* "/some/trace.pcap", NUL, padding */ + 2 * (6 * 56 + 7 * 80) +
                         (8 + 8 + 8 + 8 * FS_DEC__COUNT + 16 + 72 + 16) + 8);
@@ -522,7 +502,7 @@ TEST(dcache_corrupt)
     snprintf(bad, sizeof bad, "%s/bad.fsd", dir);
     CHECK_EQ_I(write_handmade(path, 1, NULL, NULL), 0);
     size_t len;
-    uint8_t *orig = slurp(path, &len);
+    uint8_t *orig = pcapw_read_file(path, &len);
     CHECK(orig != NULL && len > 500);
     if (!orig)
         return;
@@ -649,7 +629,7 @@ TEST(dcache_corrupt)
         fs_dcache_w_add(w, &pk[0]);
         CHECK_EQ_I(fs_dcache_w_commit(w, &fi, err, sizeof err), 0);
         size_t l1;
-        uint8_t *o1 = slurp(one, &l1);
+        uint8_t *o1 = pcapw_read_file(one, &l1);
         CHECK(o1 && l1 == 88 + 8 + 56 + 208 + 8);
         if (o1 && l1 == 88 + 8 + 56 + 208 + 8) {
             CHECK_EQ_I(o1[96], 0x34);
@@ -694,7 +674,7 @@ TEST(dcache_corrupt)
     CHECK_EQ_I(write_handmade(path, 5000, NULL, NULL), 0);
     free(orig);
     free(b);
-    orig = slurp(path, &len);
+    orig = pcapw_read_file(path, &len);
     b = orig ? malloc(len) : NULL;
     for (int k = 0; b && k < 64; k++) {
         size_t at = (size_t)((double)k / 63.0 * (double)(len - 1));
