@@ -205,6 +205,34 @@ void BM_key_hash(benchmark::State &state, int ipv6)
     bc_hash_free(h);
 }
 
+// The timed loop of the file-fed cases: batch() returns the packets it took
+// (fewer than BC_BATCH at the end of the file, -1 on error) and rewind()
+// reopens the file, with the timing paused. Returns the packets counted.
+template <typename Batch, typename Rewind>
+int64_t run_file_batches(benchmark::State &state, Batch batch, Rewind rewind, const char *what)
+{
+    int64_t items = 0;
+    for (auto _ : state) {
+        int n = batch();
+        if (n < 0) {
+            state.SkipWithError(what);
+            break;
+        }
+        items += n;
+        if (n < BC_BATCH) {
+            state.PauseTiming();
+            char msg[1024];
+            int bad = rewind(msg, sizeof msg);
+            state.ResumeTiming();
+            if (bad) {
+                state.SkipWithError(msg);
+                break;
+            }
+        }
+    }
+    return items;
+}
+
 // Reads through fs_reader; the end of the file is reopened with the timing
 // paused. Process CPU time: the pcap path hashes the file (SHA-256) in a
 // second thread, which is part of what reading costs.
@@ -220,25 +248,9 @@ void BM_reader(benchmark::State &state, int src)
         }
         return;
     }
-    int64_t items = 0;
-    for (auto _ : state) {
-        int n = bc_reader_batch(r);
-        if (n < 0) {
-            state.SkipWithError("read error");
-            break;
-        }
-        items += n;
-        if (n < BC_BATCH) {
-            state.PauseTiming();
-            char msg[1024];
-            int bad = bc_reader_rewind(r, msg, sizeof msg);
-            state.ResumeTiming();
-            if (bad) {
-                state.SkipWithError(msg);
-                break;
-            }
-        }
-    }
+    int64_t items = run_file_batches(
+        state, [&] { return bc_reader_batch(r); },
+        [&](char *msg, size_t n) { return bc_reader_rewind(r, msg, n); }, "read error");
     state.SetItemsProcessed(items);
     state.counters["file_pkts"] = benchmark::Counter((double)bc_reader_file_packets());
 }
@@ -262,25 +274,9 @@ void BM_replay(benchmark::State &state, int prefetch, uint64_t nflows)
         }
         return;
     }
-    int64_t items = 0;
-    for (auto _ : state) {
-        int n = bc_replay_batch(r, prefetch);
-        if (n < 0) {
-            state.SkipWithError("replay error");
-            break;
-        }
-        items += n;
-        if (n < BC_BATCH) {
-            state.PauseTiming();
-            char msg[1024];
-            int bad = bc_replay_rewind(r, msg, sizeof msg);
-            state.ResumeTiming();
-            if (bad) {
-                state.SkipWithError(msg);
-                break;
-            }
-        }
-    }
+    int64_t items = run_file_batches(
+        state, [&] { return bc_replay_batch(r, prefetch); },
+        [&](char *msg, size_t n) { return bc_replay_rewind(r, msg, n); }, "replay error");
     state.SetItemsProcessed(items);
     state.counters["live"] = benchmark::Counter((double)bc_replay_live(r));
     state.counters["flows"] = benchmark::Counter((double)nflows);
