@@ -4,6 +4,7 @@
 #include "params.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,6 +122,10 @@ int fs_parse_prob(const char *s, double *out)
         else if (*e)
             return -1;
     }
+    /* a subnormal result (3e-308/1000) would print as a decimal that no
+     * longer parses: no probability is that small */
+    if (v != 0 && fabs(v) < DBL_MIN)
+        return -1;
     *out = v;
     return 0;
 }
