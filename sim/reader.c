@@ -447,6 +447,8 @@ typedef struct hash_cookie {
     char           *buf[HC_RING];
     size_t          len[HC_RING];
     unsigned        head, count;
+    size_t          chunk;      /* size of the ring's buffers: HC_CHUNK,
+                                   less for a smaller file               */
     size_t          fill;       /* bytes in the buffer being filled, the
                                    one after the queued ones (reads are
                                    gathered up to HC_CHUNK before the
@@ -478,10 +480,13 @@ static void *hc_thread(void *arg)
 
 /* Starts the hashing thread; without it (no memory, no thread) the digest
  * is computed inline in hc_read. */
-static void hc_start(hash_cookie *hc)
+static void hc_start(hash_cookie *hc, uint64_t file_size)
 {
+    hc->chunk = file_size < HC_CHUNK ? (file_size < READ_BUF_SIZE ? READ_BUF_SIZE
+                                                                  : (size_t)file_size)
+                                     : HC_CHUNK;
     for (int i = 0; i < HC_RING; i++)
-        if (!(hc->buf[i] = malloc(HC_CHUNK)))
+        if (!(hc->buf[i] = malloc(hc->chunk)))
             return;
     if (pthread_mutex_init(&hc->mu, NULL))
         return;
@@ -533,7 +538,7 @@ static void hc_stop(hash_cookie *hc)
 
 static void hc_digest(hash_cookie *hc, const char *data, size_t n)
 {
-    if (!hc->th_on || n > HC_CHUNK) {
+    if (!hc->th_on || n > hc->chunk) {
         if (hc->th_on) {
             /* an odd-sized request: hash it in order, after the ring */
             hc_submit(hc);
@@ -546,7 +551,7 @@ static void hc_digest(hash_cookie *hc, const char *data, size_t n)
             hc->md_err = 1;
         return;
     }
-    if (hc->fill + n > HC_CHUNK)
+    if (hc->fill + n > hc->chunk)
         hc_submit(hc);
     if (!hc->fill) {
         /* the next buffer is free once fewer than HC_RING are queued */
@@ -558,7 +563,7 @@ static void hc_digest(hash_cookie *hc, const char *data, size_t n)
     unsigned i = (hc->head + hc->count) % HC_RING;
     memcpy(hc->buf[i] + hc->fill, data, n);
     hc->fill += n;
-    if (hc->fill == HC_CHUNK)
+    if (hc->fill == hc->chunk)
         hc_submit(hc);
 }
 
@@ -669,10 +674,13 @@ static void rec_setup(fs_file *f, uint32_t magic, int no_fast)
     int snap = pcap_snapshot(f->pcap);
     if (snap <= 0 || !pcap_file(f->pcap))
         return;
-    rr->buf = malloc(REC_BUF_SIZE);
+    /* no record is longer than the file: a small file gets a small buffer */
+    size_t cap = f->info.size_bytes + REC_HDR_LEN < REC_BUF_SIZE
+                     ? (size_t)f->info.size_bytes + REC_HDR_LEN : REC_BUF_SIZE;
+    rr->buf = malloc(cap);
     if (!rr->buf)
         return;  /* libpcap's path works without it */
-    rr->cap = REC_BUF_SIZE;
+    rr->cap = cap;
     rr->swapped = pcap_is_swapped(f->pcap);
     rr->scale_us = magic == MAGIC_PCAP_US || magic == MAGIC_PCAP_US_SW;
     rr->snapshot = (uint32_t)snap;
@@ -692,8 +700,16 @@ static size_t rec_avail(fs_file *f, size_t want)
         rr->pos = 0;
         rr->end = have;
     }
+    if (want > rr->cap && rr->cap < REC_BUF_SIZE) {
+        /* the file grew since it was opened: the full-size buffer */
+        uint8_t *b = realloc(rr->buf, REC_BUF_SIZE);
+        if (b) {
+            rr->buf = b;
+            rr->cap = REC_BUF_SIZE;
+        }
+    }
     FILE *fp = pcap_file(f->pcap);
-    while (rr->end < want) {
+    while (rr->end < want && rr->end < rr->cap) {
         size_t room = rr->cap - rr->end;
         size_t ask = room < REC_CHUNK ? room : REC_CHUNK;
         size_t n = fread(rr->buf + rr->end, 1, ask, fp);
@@ -895,7 +911,7 @@ static int file_open(fs_file *f, const char *path, int no_fast, const char *dcdi
         seterr(err, errlen, "%s: cannot initialise SHA-256 (OpenSSL)", path);
         return -1;
     }
-    hc_start(&f->hc);
+    hc_start(&f->hc, f->info.size_bytes);
     cookie_io_functions_t io = { .read = hc_read, .write = NULL, .seek = NULL,
                                  .close = hc_close };
     FILE *fp = fopencookie(&f->hc, "r", io);
