@@ -449,6 +449,8 @@ typedef struct hash_cookie {
     unsigned        head, count;
     size_t          chunk;      /* size of the ring's buffers: HC_CHUNK,
                                    less for a smaller file               */
+    unsigned        fill_i;     /* ring index of that buffer (taken under
+                                   the lock when its filling starts)     */
     size_t          fill;       /* bytes in the buffer being filled, the
                                    one after the queued ones (reads are
                                    gathered up to HC_CHUNK before the
@@ -507,8 +509,7 @@ static void hc_submit(hash_cookie *hc)
 {
     if (!hc->fill)
         return;
-    unsigned i = (hc->head + hc->count) % HC_RING;
-    hc->len[i] = hc->fill;
+    hc->len[hc->fill_i] = hc->fill;
     hc->fill = 0;
     pthread_mutex_lock(&hc->mu);
     hc->count++;
@@ -554,14 +555,15 @@ static void hc_digest(hash_cookie *hc, const char *data, size_t n)
     if (hc->fill + n > hc->chunk)
         hc_submit(hc);
     if (!hc->fill) {
-        /* the next buffer is free once fewer than HC_RING are queued */
+        /* the next buffer is free once fewer than HC_RING are queued; head
+         * and count are the hashing thread's too, so read them locked */
         pthread_mutex_lock(&hc->mu);
         while (hc->count == HC_RING)
             pthread_cond_wait(&hc->cv, &hc->mu);
+        hc->fill_i = (hc->head + hc->count) % HC_RING;
         pthread_mutex_unlock(&hc->mu);
     }
-    unsigned i = (hc->head + hc->count) % HC_RING;
-    memcpy(hc->buf[i] + hc->fill, data, n);
+    memcpy(hc->buf[hc->fill_i] + hc->fill, data, n);
     hc->fill += n;
     if (hc->fill == hc->chunk)
         hc_submit(hc);
