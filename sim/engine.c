@@ -689,10 +689,6 @@ static const char *cache_dir_of(const char *c, char *buf, size_t n)
     return NULL;
 }
 
-static const char *cache_dir(const fs_run_cfg *cfg, char *buf, size_t n)
-{
-    return cache_dir_of(cfg->truth_cache, buf, n);
-}
 
 /* The truth cache is keyed by the traces' SHA-256. To know it before
  * reading, DIR/traces.tsv remembers, per file, (real path, size, mtime, inode)
@@ -792,7 +788,7 @@ static void truth_cache_path(runctx *rc, const char *dir, const char *comb, int 
 static int setup_truth_cache(runctx *rc, const char *const *traces, int ntraces)
 {
     char buf[4096];
-    const char *dir = cache_dir(rc->cfg, buf, sizeof buf);
+    const char *dir = cache_dir_of(rc->cfg->truth_cache, buf, sizeof buf);
     if (!dir || mkdir_p(dir))
         return 0;
     snprintf(rc->cache_dir, sizeof rc->cache_dir, "%s", dir);
@@ -1191,8 +1187,9 @@ static void on_bin_crossing(runctx *rc, fs_ns now)
 #define PKT_BATCH 16
 
 typedef struct pktbatch {
-    fs_pkt pkt[PKT_BATCH];
-    fs_pkt keyed[PKT_BATCH][KC__COUNT];
+    fs_pkt  pkt[PKT_BATCH];
+    fs_pkt  keyed[PKT_BATCH][KC__COUNT];
+    int64_t bin[PKT_BATCH];   /* analysis bin of each packet */
 } pktbatch;
 
 static void batch_prefetch(runctx *rc, pktbatch *B, int n, const size_t *pf, size_t npf,
@@ -1201,7 +1198,7 @@ static void batch_prefetch(runctx *rc, pktbatch *B, int n, const size_t *pf, siz
     for (int i = 0; i < n; i++) {
         for (int kc = 0; kc < KC__COUNT; kc++)
             if (rc->truth_used[kc] && !rc->truth_cached[kc])
-                fs_truth_prefetch(&rc->truth[kc], &B->keyed[i][kc], step);
+                fs_truth_prefetch(&rc->truth[kc], B->bin[i], B->keyed[i][kc].key_hash, step);
         for (size_t x = 0; x < npf; x++) {
             const prun *u = &rc->runs[pf[x]];
             u->spec->algo->prefetch(u->state, &B->keyed[i][u->kc], step);
@@ -1237,7 +1234,8 @@ static int main_loop(runctx *rc)
         while (n < batch && (rdr = fs_reader_next(rc->reader, &B->pkt[n], rc->err,
                                                   sizeof rc->err)) == 1)
             n++;
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n; i++) {
+            B->bin[i] = fs_bin_of(&rc->binning, B->pkt[i].ts);
             for (int kc = 0; kc < KC__COUNT; kc++) {
                 if (!rc->truth_used[kc])
                     continue;
@@ -1249,6 +1247,7 @@ static int main_loop(runctx *rc)
                 k->key_hash = kc == 0 && B->pkt[i].key_hash ? B->pkt[i].key_hash
                                                             : fs_key_hash(&k->key, 0);
             }
+        }
         if (n > 1) {
             batch_prefetch(rc, B, n, pf, npf, 0);
             batch_prefetch(rc, B, n, pf, npf, 1);
@@ -1259,13 +1258,13 @@ static int main_loop(runctx *rc)
                 rc->first_ts = pkt->ts;
                 rc->have_ts = 1;
                 /* bins and seconds in the outputs count from the trace's first */
-                int64_t b0 = rc->binning.len == FS_NS_INF ? 0 : fs_bin_of(&rc->binning, pkt->ts);
+                int64_t b0 = B->bin[i];  /* 0 with bin inf */
                 for (size_t r = 0; r < rc->nruns; r++) {
                     rc->runs[r].ts_origin_s = pkt->ts / FS_NS_PER_S;
                     rc->runs[r].ev.cfg.bin_origin = b0;
                 }
             }
-            int64_t b = fs_bin_of(&rc->binning, pkt->ts);
+            int64_t b = B->bin[i];
             if (b != cur_bin) {
                 if (cur_bin != INT64_MIN)
                     on_bin_crossing(rc, pkt->ts);
@@ -1273,7 +1272,7 @@ static int main_loop(runctx *rc)
             }
             /* the stretch [i, j) of packets in bin b */
             int j = i + 1;
-            while (j < n && fs_bin_of(&rc->binning, B->pkt[j].ts) == b)
+            while (j < n && B->bin[j] == b)
                 j++;
             for (int x = i; x < j; x++)
                 for (int kc = 0; kc < KC__COUNT; kc++)

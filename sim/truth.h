@@ -95,17 +95,18 @@ int  fs_truth_cache_commit(fs_truth *t, const char *final_path);
 int  fs_truth_cache_read_until(fs_truth *t, fs_ns now, char *err, size_t errlen);
 void fs_truth_cache_abort(fs_truth *t);
 
-/* Prefetch hint for fs_truth_packet(t, p) a few packets ahead (step 0: the
- * slot, step 1: the entry); no effect on results. */
-static inline void fs_truth_prefetch(const fs_truth *t, const fs_pkt *p, int step)
+/* Prefetch hint for fs_truth_packet of a packet of bin `bin` with key hash
+ * h, a few packets ahead (step 0: the slot, step 1: the entry); no effect on
+ * results. */
+static inline void fs_truth_prefetch(const fs_truth *t, int64_t bin, uint64_t h, int step)
 {
     const fs_tbin *b = t->tail;
-    if (!b || b->bin != fs_bin_of(&t->binning, p->ts))
+    if (!b || b->bin != bin)
         return;
     if (step == 0)
-        fs_ftab_prefetch(&b->tab, p->key_hash);
+        fs_ftab_prefetch(&b->tab, h);
     else
-        fs_ftab_prefetch_entry(&b->tab, p->key_hash);
+        fs_ftab_prefetch_entry(&b->tab, h);
 }
 
 #endif
