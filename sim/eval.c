@@ -862,27 +862,40 @@ out:
     free(w);
 }
 
+/* The next bin either side holds (INT64_MAX: none); *kt gets the truth's. */
+static int64_t next_bin(const fs_eval *ev, int64_t *kt)
+{
+    *kt = fs_truth_next_bin(ev->truth, ev->final_below);
+    int64_t ke = ev->head ? ev->head->bin : INT64_MAX;
+    return *kt < ke ? *kt : ke;
+}
+
+/* Finalises bin k, the next one (kt: the truth's next), and releases what
+ * the evaluation and the truth held for it. */
+static void finalize_next(fs_eval *ev, int64_t k, int64_t kt)
+{
+    fs_ebin *E = NULL;
+    if (ev->head && ev->head->bin == k) {
+        E = ev->head;
+        ev->head = E->next;
+    }
+    finalize_bin(ev, k, kt == k ? fs_truth_bin(ev->truth, k) : NULL, E);
+    if (E) {
+        fs_ftab_pool_put(&ev->pool, &E->tab);
+        free(E);
+    }
+    ev->final_below = k + 1;
+    fs_truth_release_below(ev->truth, ev->final_below, &ev->released_below);
+}
+
 void fs_eval_finalize_upto(fs_eval *ev, fs_ns safe)
 {
     const fs_binning *bn = &ev->cfg.binning;
     for (;;) {
-        int64_t kt = fs_truth_next_bin(ev->truth, ev->final_below);
-        int64_t ke = ev->head ? ev->head->bin : INT64_MAX;
-        int64_t k = kt < ke ? kt : ke;
+        int64_t kt, k = next_bin(ev, &kt);
         if (k == INT64_MAX || fs_bin_end(bn, k) > safe || k >= ev->truth->complete_below)
             break;
-        fs_ebin *E = NULL;
-        if (ev->head && ev->head->bin == k) {
-            E = ev->head;
-            ev->head = E->next;
-        }
-        finalize_bin(ev, k, kt == k ? fs_truth_bin(ev->truth, k) : NULL, E);
-        if (E) {
-            fs_ftab_pool_put(&ev->pool, &E->tab);
-            free(E);
-        }
-        ev->final_below = k + 1;
-        fs_truth_release_below(ev->truth, ev->final_below, &ev->released_below);
+        finalize_next(ev, k, kt);
     }
 }
 
@@ -890,24 +903,8 @@ void fs_eval_finish(fs_eval *ev, fs_ns limit)
 {
     fs_eval_finalize_upto(ev, limit);
     /* Bins the binning cannot end (len inf) are finalised here. */
-    while (limit == FS_NS_INF &&
-           (ev->head || fs_truth_next_bin(ev->truth, ev->final_below) != INT64_MAX)) {
-        int64_t kt = fs_truth_next_bin(ev->truth, ev->final_below);
-        int64_t ke = ev->head ? ev->head->bin : INT64_MAX;
-        int64_t k = kt < ke ? kt : ke;
-        fs_ebin *E = NULL;
-        if (ev->head && ev->head->bin == k) {
-            E = ev->head;
-            ev->head = E->next;
-        }
-        finalize_bin(ev, k, kt == k ? fs_truth_bin(ev->truth, k) : NULL, E);
-        if (E) {
-            fs_ftab_pool_put(&ev->pool, &E->tab);
-            free(E);
-        }
-        ev->final_below = k + 1;
-        fs_truth_release_below(ev->truth, ev->final_below, &ev->released_below);
-    }
+    for (int64_t kt, k; limit == FS_NS_INF && (k = next_bin(ev, &kt)) != INT64_MAX;)
+        finalize_next(ev, k, kt);
     fs_truth_release_below(ev->truth, INT64_MAX, &ev->released_below);
     write_acc(ev, "all", "total", "all", &ev->all_total, 1);
     write_protos(ev, "all", ev->all_proto, ev->proto_seen);
