@@ -58,7 +58,8 @@
  *
  * Reading checks the checksum over the whole file first (pread in 4 MiB
  * windows; XXH3 runs at memory speed), then parses the header and trailer
- * through a read-only mapping and checks every offset against the file size.
+ * through a read-only mapping, unmapped once they are checked, and checks
+ * every offset against the file size.
  * Replay reads the body with pread into the same 4 MiB window (a copy from
  * the page cache costs less than faulting the pages of a mapping in, and
  * memory stays at the window) and bounds-checks each record before reading
@@ -616,6 +617,9 @@ int fs_dcache_r_open(fs_dcache_r **out, const char *path, const fs_dcache_id *id
         fs_dcache_r_close(r);
         return rc;
     }
+    /* the mapping served the header and trailer; replay reads with pread */
+    munmap(r->map, r->map_len);
+    r->map = NULL;
     r->pos = r->end = r->buf;
     r->win_off = r->next_off = h.hdr_size;
     r->body_end = t.trailer_off;
