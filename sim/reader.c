@@ -32,7 +32,9 @@
  *
  * Reading. Each file is opened with a stdio stream made by fopencookie over
  * the real file; the cookie's read function feeds every byte libpcap reads
- * through SHA-256, so the file's digest costs no second pass. One decoded
+ * through SHA-256, so the file's digest costs no second pass. The records of
+ * a classic pcap file are then read by flowsim itself, with read(2) into
+ * buffers the hashing thread hashes in place (see "hashing stream"). One decoded
  * frame per file is kept pending (libpcap's buffer stays valid until the next
  * read on the same handle), and a binary min-heap over the pending frames
  * does the k-way merge.
@@ -45,6 +47,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -422,40 +425,69 @@ const char *fs_linktype_name(int dlt)
 
 /* ---- hashing stream ---------------------------------------------------------- */
 
-/* Cookie behind the FILE* libpcap reads: the real descriptor plus the running
- * digest. It lives inside the fs_file, so the stream's close only closes fd.
+/* The file's bytes go through a small ring of buffers ("slots") that a
+ * thread of its own feeds to SHA-256, so hashing is off the packet path (it
+ * costs about as much as decoding on one core) yet covers exactly the bytes
+ * read, in the order read.
  *
- * The digest runs in a thread of its own: hc_read copies each chunk it reads
- * into a small ring of buffers and goes on, while the hashing thread feeds
- * the ring to SHA-256. Hashing is thereby off the packet path (it costs about
- * as much as decoding on one core) yet covers exactly the bytes libpcap read.
- * The ring blocks the reader only when the hasher is HC_RING chunks behind. */
-#define HC_RING  4
-#define HC_CHUNK (1024 * 1024)  /* largest read the ring takes (the record path reads this much) */
+ * Two readers fill the slots. The cookie behind the FILE* libpcap reads
+ * (hc_read) copies each chunk it reads into a slot and queues the slot once
+ * it is full. The classic-pcap record parser (rec_avail) instead read(2)s
+ * straight into a slot and parses the records in place, and the hashing
+ * thread hashes the same bytes from that slot: no copy. Queued hash jobs are
+ * (pointer, length) pairs in one FIFO, so the digest sees the bytes in file
+ * order whichever reader read them. A slot is reused only when no queued job
+ * points into it and neither the parser nor the cookie is filling it; the
+ * reader blocks only when all slots are in use. Slots are allocated when
+ * first needed and freed at the end of the file.
+ *
+ * Locking: q, qhead, qcount, busy, done and md_err are shared with the
+ * hashing thread and only touched under mu; buf, bcap, fill_i, fill and held
+ * are the reading thread's. A slot's memory is written by the reading thread
+ * only while busy[slot] is 0 (no job in it) and outside the queued ranges. */
+#define HC_RING  4              /* slots                                         */
+#define HC_QLEN  16             /* queued hash jobs                              */
+#define HC_CHUNK (1024 * 1024)  /* largest read the cookie gathers in a slot;
+                                   also the record path's read size             */
+
+/* Classic pcap record limits (see "classic pcap records" below); a slot the
+ * record path reads into holds a chunk plus a partial record carried over. */
+#define REC_HDR_LEN    16
+#define REC_MAX_CAPLEN 262144u          /* libpcap's maximum for these link types */
+#define REC_CHUNK      HC_CHUNK         /* one read(2), one digest job            */
+#define REC_BUF_SIZE   (REC_CHUNK + REC_MAX_CAPLEN + REC_HDR_LEN)
+
+typedef struct hc_job {
+    const uint8_t *p;
+    size_t         len;
+    int            slot;
+} hc_job;
 
 typedef struct hash_cookie {
     int          fd;
-    int          eof;     /* read(2) returned 0 */
-    int          io_err;  /* errno of a failed read(2), 0 if none */
-    int          md_err;  /* the digest update failed */
+    int          eof;     /* read(2) returned 0 (sticky, as for stdio)        */
+    int          io_err;  /* errno of a failed read(2), 0 if none             */
+    int          md_err;  /* the digest update failed                         */
+    uint64_t     nread;   /* bytes read from fd so far, by either reader      */
     EVP_MD_CTX  *md;
     /* background hashing */
     pthread_t       th;
-    int             th_on;      /* thread started                        */
+    int             th_on;      /* thread started (else hashing is inline)    */
     pthread_mutex_t mu;
-    pthread_cond_t  cv;         /* ring changed (data in, or room freed)  */
-    char           *buf[HC_RING];
-    size_t          len[HC_RING];
-    unsigned        head, count;
-    size_t          chunk;      /* size of the ring's buffers: HC_CHUNK,
-                                   less for a smaller file               */
-    unsigned        fill_i;     /* ring index of that buffer (taken under
-                                   the lock when its filling starts)     */
-    size_t          fill;       /* bytes in the buffer being filled, the
-                                   one after the queued ones (reads are
-                                   gathered up to HC_CHUNK before the
-                                   hashing thread is woken)              */
-    int             done;       /* no more chunks will come               */
+    pthread_cond_t  cv;         /* queue changed (job in, or job done)        */
+    hc_job          q[HC_QLEN];
+    unsigned        qhead, qcount;
+    unsigned        busy[HC_RING];  /* queued jobs pointing into each slot   */
+    int             done;       /* no more jobs will come                     */
+    /* the reading thread's */
+    uint8_t        *buf[HC_RING];
+    size_t          bcap[HC_RING];
+    size_t          chunk;      /* cookie gathering size: HC_CHUNK, less for
+                                   a smaller file                            */
+    size_t          slot_size;  /* size a slot is allocated with             */
+    int             fill_i;     /* slot the cookie is gathering into, or -1  */
+    size_t          fill;       /* bytes gathered there                      */
+    int             held;       /* slot the record parser reads from, or -1  */
 } hash_cookie;
 
 static void *hc_thread(void *arg)
@@ -463,33 +495,37 @@ static void *hc_thread(void *arg)
     hash_cookie *hc = arg;
     pthread_mutex_lock(&hc->mu);
     for (;;) {
-        while (!hc->count && !hc->done)
+        while (!hc->qcount && !hc->done)
             pthread_cond_wait(&hc->cv, &hc->mu);
-        if (!hc->count)
+        if (!hc->qcount)
             break;
-        unsigned i = hc->head;
+        hc_job j = hc->q[hc->qhead];
         pthread_mutex_unlock(&hc->mu);
-        if (EVP_DigestUpdate(hc->md, hc->buf[i], hc->len[i]) != 1)
-            hc->md_err = 1;
+        int ok = EVP_DigestUpdate(hc->md, j.p, j.len) == 1;
         pthread_mutex_lock(&hc->mu);
-        hc->head = (hc->head + 1) % HC_RING;
-        hc->count--;
+        if (!ok)
+            hc->md_err = 1;
+        hc->qhead = (hc->qhead + 1) % HC_QLEN;
+        hc->qcount--;
+        hc->busy[j.slot]--;
         pthread_cond_broadcast(&hc->cv);
     }
     pthread_mutex_unlock(&hc->mu);
     return NULL;
 }
 
-/* Starts the hashing thread; without it (no memory, no thread) the digest
- * is computed inline in hc_read. */
-static void hc_start(hash_cookie *hc, uint64_t file_size)
+/* Sets the sizes and starts the hashing thread; without it (no thread) the
+ * digest is computed inline. rec: the record path may read this file. */
+static void hc_start(hash_cookie *hc, uint64_t file_size, int rec)
 {
+    hc->fill_i = hc->held = -1;
     hc->chunk = file_size < HC_CHUNK ? (file_size < READ_BUF_SIZE ? READ_BUF_SIZE
                                                                   : (size_t)file_size)
                                      : HC_CHUNK;
-    for (int i = 0; i < HC_RING; i++)
-        if (!(hc->buf[i] = malloc(hc->chunk)))
-            return;
+    /* no record is longer than the file: a small file gets small slots */
+    size_t rcap = file_size + REC_HDR_LEN < REC_BUF_SIZE ? (size_t)file_size + REC_HDR_LEN
+                                                         : REC_BUF_SIZE;
+    hc->slot_size = rec && rcap > hc->chunk ? rcap : hc->chunk;
     if (pthread_mutex_init(&hc->mu, NULL))
         return;
     if (pthread_cond_init(&hc->cv, NULL)) {
@@ -504,24 +540,103 @@ static void hc_start(hash_cookie *hc, uint64_t file_size)
     hc->th_on = 1;
 }
 
-/* Queues the buffer being filled, if any. */
-static void hc_submit(hash_cookie *hc)
+/* Hashes len bytes at p, which lie in slot (they must stay unchanged until
+ * the job is done, which busy[slot] tells). */
+static void hc_queue(hash_cookie *hc, int slot, const uint8_t *p, size_t len)
 {
-    if (!hc->fill)
+    if (!len)
         return;
-    hc->len[hc->fill_i] = hc->fill;
-    hc->fill = 0;
+    if (!hc->th_on) {
+        if (EVP_DigestUpdate(hc->md, p, len) != 1)
+            hc->md_err = 1;
+        return;
+    }
     pthread_mutex_lock(&hc->mu);
-    hc->count++;
+    while (hc->qcount == HC_QLEN)
+        pthread_cond_wait(&hc->cv, &hc->mu);
+    hc->q[(hc->qhead + hc->qcount) % HC_QLEN] = (hc_job){ .p = p, .len = len, .slot = slot };
+    hc->qcount++;
+    hc->busy[slot]++;
     pthread_cond_broadcast(&hc->cv);
     pthread_mutex_unlock(&hc->mu);
 }
 
-/* Waits until every chunk is hashed and stops the thread. */
+/* Waits until every queued job is hashed. */
+static void hc_drain(hash_cookie *hc)
+{
+    if (!hc->th_on)
+        return;
+    pthread_mutex_lock(&hc->mu);
+    while (hc->qcount)
+        pthread_cond_wait(&hc->cv, &hc->mu);
+    pthread_mutex_unlock(&hc->mu);
+}
+
+/* A slot free for writing (no job in it, not being filled or parsed), of at
+ * least need bytes if memory allows: the caller checks bcap. -1 if none can
+ * be allocated. Blocks while every slot is in use. */
+static int hc_slot(hash_cookie *hc, size_t need)
+{
+    int s = -1;
+    if (hc->th_on)
+        pthread_mutex_lock(&hc->mu);
+    for (;;) {
+        int fresh = -1, small = -1;
+        for (int i = 0; i < HC_RING; i++) {
+            if (i == hc->held || i == hc->fill_i || hc->busy[i])
+                continue;
+            if (hc->buf[i] && hc->bcap[i] >= need) {
+                s = i;
+                break;
+            }
+            if (!hc->buf[i]) {
+                if (fresh < 0)
+                    fresh = i;
+            } else if (small < 0) {
+                small = i;
+            }
+        }
+        if (s < 0)
+            s = fresh >= 0 ? fresh : small;
+        if (s >= 0 || !hc->th_on)
+            break;
+        pthread_cond_wait(&hc->cv, &hc->mu);
+    }
+    if (hc->th_on)
+        pthread_mutex_unlock(&hc->mu);
+    if (s < 0)
+        return -1;
+    if (hc->bcap[s] < need) {
+        /* nothing in it is wanted: a new buffer rather than realloc's copy */
+        size_t sz = need > hc->slot_size ? need : hc->slot_size;
+        uint8_t *b = malloc(sz);
+        if (b) {
+            free(hc->buf[s]);
+            hc->buf[s] = b;
+            hc->bcap[s] = sz;
+        } else if (!hc->buf[s]) {
+            return -1;
+        }
+    }
+    return s;
+}
+
+/* Queues the slot the cookie is gathering into, if any. */
+static void hc_submit(hash_cookie *hc)
+{
+    if (hc->fill_i < 0)
+        return;
+    int s = hc->fill_i;
+    hc->fill_i = -1;
+    hc_queue(hc, s, hc->buf[s], hc->fill);
+    hc->fill = 0;
+}
+
+/* Waits until every job is hashed and stops the thread (the slots stay). */
 static void hc_stop(hash_cookie *hc)
 {
+    hc_submit(hc);
     if (hc->th_on) {
-        hc_submit(hc);
         pthread_mutex_lock(&hc->mu);
         hc->done = 1;
         pthread_cond_broadcast(&hc->cv);
@@ -531,42 +646,47 @@ static void hc_stop(hash_cookie *hc)
         pthread_mutex_destroy(&hc->mu);
         hc->th_on = 0;
     }
+}
+
+/* Frees the slots except keep (the one the last packet may point into);
+ * the hashing thread is stopped. */
+static void hc_free_slots(hash_cookie *hc, int keep)
+{
     for (int i = 0; i < HC_RING; i++) {
+        if (i == keep)
+            continue;
         free(hc->buf[i]);
         hc->buf[i] = NULL;
+        hc->bcap[i] = 0;
     }
 }
 
+/* Digest of a chunk the cookie read into stdio's (or libpcap's) buffer. */
 static void hc_digest(hash_cookie *hc, const char *data, size_t n)
 {
-    if (!hc->th_on || n > hc->chunk) {
-        if (hc->th_on) {
-            /* an odd-sized request: hash it in order, after the ring */
+    if (hc->th_on && n <= hc->chunk) {
+        if (hc->fill_i >= 0 && hc->fill + n > hc->chunk)
             hc_submit(hc);
-            pthread_mutex_lock(&hc->mu);
-            while (hc->count)
-                pthread_cond_wait(&hc->cv, &hc->mu);
-            pthread_mutex_unlock(&hc->mu);
+        if (hc->fill_i < 0) {
+            int s = hc_slot(hc, hc->chunk);
+            if (s >= 0 && hc->bcap[s] >= hc->chunk) {
+                hc->fill_i = s;
+                hc->fill = 0;
+            }
         }
-        if (EVP_DigestUpdate(hc->md, data, n) != 1)
-            hc->md_err = 1;
-        return;
+        if (hc->fill_i >= 0) {
+            memcpy(hc->buf[hc->fill_i] + hc->fill, data, n);
+            hc->fill += n;
+            if (hc->fill == hc->chunk)
+                hc_submit(hc);
+            return;
+        }
     }
-    if (hc->fill + n > hc->chunk)
-        hc_submit(hc);
-    if (!hc->fill) {
-        /* the next buffer is free once fewer than HC_RING are queued; head
-         * and count are the hashing thread's too, so read them locked */
-        pthread_mutex_lock(&hc->mu);
-        while (hc->count == HC_RING)
-            pthread_cond_wait(&hc->cv, &hc->mu);
-        hc->fill_i = (hc->head + hc->count) % HC_RING;
-        pthread_mutex_unlock(&hc->mu);
-    }
-    memcpy(hc->buf[hc->fill_i] + hc->fill, data, n);
-    hc->fill += n;
-    if (hc->fill == hc->chunk)
-        hc_submit(hc);
+    /* an odd-sized request or no slot: hash it in order, after the queue */
+    hc_submit(hc);
+    hc_drain(hc);
+    if (EVP_DigestUpdate(hc->md, data, n) != 1)
+        hc->md_err = 1;
 }
 
 static ssize_t hc_read(void *c, char *buf, size_t size)
@@ -584,7 +704,32 @@ static ssize_t hc_read(void *c, char *buf, size_t size)
         hc->eof = 1;
     else
         hc_digest(hc, buf, (size_t)n);
+    hc->nread += (uint64_t)n;
     return n;
+}
+
+/* The record path's read: up to ask bytes into p straight from the file,
+ * looping like fread until they are all there, the end of the file, or an
+ * error. Returns the bytes read; the caller queues them for the digest. */
+static size_t hc_pull(hash_cookie *hc, uint8_t *p, size_t ask)
+{
+    size_t got = 0;
+    while (got < ask) {
+        ssize_t n = read(hc->fd, p + got, ask - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            hc->io_err = errno;
+            break;
+        }
+        if (n == 0) {
+            hc->eof = 1;
+            break;
+        }
+        got += (size_t)n;
+    }
+    hc->nread += got;
+    return got;
 }
 
 static int hc_close(void *c)
@@ -607,8 +752,8 @@ typedef struct rec_reader {
     int       swapped;     /* file written in the other byte order          */
     int       scale_us;    /* microsecond file: fraction x 1000 to get ns   */
     uint32_t  snapshot;    /* libpcap's snapshot length for the file         */
-    uint8_t  *buf;
-    size_t    cap, pos, end;
+    uint8_t  *buf;         /* the hashing ring's slot f->hc.held          */
+    size_t    pos, end;    /* next record, end of the bytes read into buf */
 } rec_reader;
 
 typedef struct fs_file {
@@ -640,8 +785,11 @@ struct fs_reader {
  *
  * For pcap files of version 2.4 (every writer since 1998), flowsim reads the
  * records itself once libpcap has checked the global header: the record
- * headers and frames are parsed in place from a 1 MiB buffer filled by one
- * fread per MiB, so no frame is copied. It follows libpcap's rules for
+ * headers and frames are parsed in place from the hashing ring's slots, each
+ * filled by one read(2) of 1 MiB straight from the file (the hashing thread
+ * hashes the same bytes from the slot), so no frame is copied; only a record
+ * cut by the end of a slot is carried over to the start of the next one. It
+ * follows libpcap's rules for
  * records (sf-pcap.c): a 16-byte header of seconds, fraction, captured and
  * original length, in the file's byte order; a captured length above the
  * link type's maximum (262144 for every link type flowsim decodes) is an
@@ -652,10 +800,6 @@ struct fs_reader {
  * so both paths give the same packets and the same errors, which
  * tests/test_decode.c checks frame by frame. Other files (pcapng, older
  * versions, modified formats) go through pcap_next_ex.                    */
-#define REC_HDR_LEN    16
-#define REC_MAX_CAPLEN 262144u          /* libpcap's maximum for these link types */
-#define REC_CHUNK      HC_CHUNK         /* one fread, one digest chunk            */
-#define REC_BUF_SIZE   (REC_CHUNK + REC_MAX_CAPLEN + REC_HDR_LEN)
 
 static uint32_t swap32(uint32_t v)
 {
@@ -666,6 +810,7 @@ static uint32_t swap32(uint32_t v)
 static void rec_setup(fs_file *f, uint32_t magic, int no_fast)
 {
     rec_reader *rr = &f->rr;
+    hash_cookie *hc = &f->hc;
     if (no_fast || f->info.is_pcapng)
         return;
     if (magic != MAGIC_PCAP_US && magic != MAGIC_PCAP_US_SW && magic != MAGIC_PCAP_NS &&
@@ -674,15 +819,38 @@ static void rec_setup(fs_file *f, uint32_t magic, int no_fast)
     if (pcap_major_version(f->pcap) != 2 || pcap_minor_version(f->pcap) < 4)
         return;
     int snap = pcap_snapshot(f->pcap);
-    if (snap <= 0 || !pcap_file(f->pcap))
+    FILE *fp = pcap_file(f->pcap);
+    if (snap <= 0 || !fp)
         return;
-    /* no record is longer than the file: a small file gets a small buffer */
-    size_t cap = f->info.size_bytes + REC_HDR_LEN < REC_BUF_SIZE
-                     ? (size_t)f->info.size_bytes + REC_HDR_LEN : REC_BUF_SIZE;
-    rr->buf = malloc(cap);
-    if (!rr->buf)
-        return;  /* libpcap's path works without it */
-    rr->cap = cap;
+    /* libpcap has taken the 24-byte global header from the stream; what the
+     * stream read beyond it (already digested) is still in its buffer. */
+    if (hc->nread < PCAP_GLOBAL_HDR_LEN || hc->nread - PCAP_GLOBAL_HDR_LEN > REC_BUF_SIZE)
+        return;
+    size_t ahead = (size_t)(hc->nread - PCAP_GLOBAL_HDR_LEN);
+#ifdef __GLIBC__
+    if (fp->_IO_read_end - fp->_IO_read_ptr != (ptrdiff_t)ahead)
+        return;  /* not what we think the stream holds: libpcap reads on */
+#endif
+    /* every slot now, so a failure leaves libpcap's path, which needs none */
+    for (int i = 0; i < HC_RING; i++) {
+        if (hc->buf[i])
+            continue;
+        if (!(hc->buf[i] = malloc(hc->slot_size)))
+            return;
+        hc->bcap[i] = hc->slot_size;
+    }
+    hc_submit(hc);  /* the stream's bytes go to the digest before ours */
+    int s = hc_slot(hc, ahead > hc->slot_size ? ahead : hc->slot_size);
+    if (s < 0 || hc->bcap[s] < ahead)
+        return;
+    hc->held = s;  /* (so the stream could not gather into it either) */
+    if (ahead && fread(hc->buf[s], 1, ahead, fp) != ahead) {
+        hc->held = -1;  /* cannot happen: the bytes are in the stream's buffer */
+        return;
+    }
+    rr->buf = hc->buf[s];
+    rr->pos = 0;
+    rr->end = ahead;
     rr->swapped = pcap_is_swapped(f->pcap);
     rr->scale_us = magic == MAGIC_PCAP_US || magic == MAGIC_PCAP_US_SW;
     rr->snapshot = (uint32_t)snap;
@@ -690,34 +858,37 @@ static void rec_setup(fs_file *f, uint32_t magic, int no_fast)
 }
 
 /* Makes at least want bytes available at rr->pos (fewer at the end of the
- * file or on a read error). Returns the bytes available. */
+ * file or on a read error). Returns the bytes available. The frame returned
+ * last may be overwritten: its slot can be released here. */
 static size_t rec_avail(fs_file *f, size_t want)
 {
     rec_reader *rr = &f->rr;
+    hash_cookie *hc = &f->hc;
     size_t have = rr->end - rr->pos;
-    if (have >= want)
-        return have;
-    if (rr->pos > 0) {
-        memmove(rr->buf, rr->buf + rr->pos, have);
+    if (have >= want || hc->eof || hc->io_err)
+        return have;  /* the end of the file is sticky, as in stdio */
+    size_t cap = hc->bcap[hc->held];
+    size_t room = cap - rr->end;
+    /* Read on into the slot while a full chunk fits (or, in a small slot,
+     * while the record does); otherwise carry the partial record over to a
+     * free slot and read the next chunk behind it. */
+    if (!(room > 0 && rr->pos + want <= cap && (room >= REC_CHUNK || cap < REC_BUF_SIZE))) {
+        size_t need = want <= hc->slot_size ? hc->slot_size : REC_BUF_SIZE;  /* it grew */
+        int t = hc_slot(hc, need);
+        if (t < 0 || hc->bcap[t] <= have)
+            return have;
+        memcpy(hc->buf[t], rr->buf + rr->pos, have);
+        hc->held = t;  /* the old slot is free once its bytes are hashed */
+        rr->buf = hc->buf[t];
         rr->pos = 0;
         rr->end = have;
+        cap = hc->bcap[t];
     }
-    if (want > rr->cap && rr->cap < REC_BUF_SIZE) {
-        /* the file grew since it was opened: the full-size buffer */
-        uint8_t *b = realloc(rr->buf, REC_BUF_SIZE);
-        if (b) {
-            rr->buf = b;
-            rr->cap = REC_BUF_SIZE;
-        }
-    }
-    FILE *fp = pcap_file(f->pcap);
-    while (rr->end < want && rr->end < rr->cap) {
-        size_t room = rr->cap - rr->end;
-        size_t ask = room < REC_CHUNK ? room : REC_CHUNK;
-        size_t n = fread(rr->buf + rr->end, 1, ask, fp);
+    while (rr->end - rr->pos < want && rr->end < cap && !hc->eof && !hc->io_err) {
+        size_t ask = cap - rr->end < REC_CHUNK ? cap - rr->end : REC_CHUNK;
+        size_t n = hc_pull(hc, rr->buf + rr->end, ask);
+        hc_queue(hc, hc->held, rr->buf + rr->end, n);
         rr->end += n;
-        if (n < ask)
-            break;
     }
     return rr->end - rr->pos;
 }
@@ -785,9 +956,9 @@ static void file_close(fs_file *f)
     f->dr = NULL;
     fs_dcache_w_abort(f->dw);  /* a cache is committed only at a clean end */
     f->dw = NULL;
-    free(f->rr.buf);
     f->rr.buf = NULL;
     hc_stop(&f->hc);
+    hc_free_slots(&f->hc, -1);
     EVP_MD_CTX_free(f->hc.md);
     f->hc.md = NULL;
     free(f->path);
@@ -838,6 +1009,7 @@ static int file_open(fs_file *f, const char *path, int no_fast, const char *dcdi
                      char *err, size_t errlen)
 {
     f->hc.fd = -1;
+    f->hc.fill_i = f->hc.held = -1;
     f->path = strdup(path);
     if (!f->path) {
         seterr(err, errlen, "%s: out of memory", path);
@@ -913,7 +1085,7 @@ static int file_open(fs_file *f, const char *path, int no_fast, const char *dcdi
         seterr(err, errlen, "%s: cannot initialise SHA-256 (OpenSSL)", path);
         return -1;
     }
-    hc_start(&f->hc, f->info.size_bytes);
+    hc_start(&f->hc, f->info.size_bytes, is_pcap && !no_fast);
     cookie_io_functions_t io = { .read = hc_read, .write = NULL, .seek = NULL,
                                  .close = hc_close };
     FILE *fp = fopencookie(&f->hc, "r", io);
@@ -961,6 +1133,7 @@ static void file_finish_sha(fs_file *f)
         if (hc_read(&f->hc, buf, sizeof buf) < 0)
             break;
     hc_stop(&f->hc);
+    hc_free_slots(&f->hc, f->hc.held);  /* the last frame may point into held */
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     if (f->hc.eof && !f->hc.io_err && !f->hc.md_err &&

@@ -12,6 +12,20 @@
 #include "reader.h"
 #include "pcapw.h"
 
+#include <openssl/evp.h>
+
+/* Hex SHA-256 of len bytes, computed here, for the digest checks. */
+static void sha_hex(const uint8_t *b, size_t len, char out[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    out[0] = '\0';
+    if (EVP_Digest(b, len, md, &n, EVP_sha256(), NULL) != 1 || n != 32)
+        return;
+    for (unsigned i = 0; i < n; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
 /* Reads path through both paths in lockstep and checks every result. */
 static void same_both_ways(const char *path)
 {
@@ -68,6 +82,17 @@ static void same_both_ways(const char *path)
     CHECK_EQ_I(fa->sha256_done, fb->sha256_done);
     if (fa->sha256_done && fb->sha256_done)
         CHECK_STR(fa->sha256, fb->sha256);
+    if (fa->sha256_done) {  /* and it is the file's (the file is read again here) */
+        size_t len = 0;
+        uint8_t *img = pcapw_read_file(path, &len);
+        char hex[65];
+        CHECK(img != NULL);
+        if (img) {
+            sha_hex(img, len, hex);
+            CHECK_STR(fa->sha256, hex);
+            free(img);
+        }
+    }
     CHECK_EQ_U(fa->snaplen, fb->snaplen);
     fs_reader_close(a);
     fs_reader_close(b);
@@ -76,14 +101,19 @@ static void same_both_ways(const char *path)
 TEST(reader_records_real_captures)
 {
     static const char *const real[] = {
-        "traces/real/iot23_honeypot4-1_philips_hue.pcap",
-        "traces/real/ndpi_gnutella_full.pcap",
-        "traces/real/ndpi_synscan.pcap",
-        "traces/real/pcapplusplus_tls2.pcap",
-        "traces/real/ndpi_bittorrent_transmission.pcapng",  /* libpcap on both */
+        "../traces/real/iot23_honeypot4-1_philips_hue.pcap",
+        "../traces/real/ndpi_gnutella_full.pcap",
+        "../traces/real/ndpi_synscan.pcap",
+        "../traces/real/pcapplusplus_tls2.pcap",
+        "../traces/real/ndpi_bittorrent_transmission.pcapng",  /* libpcap on both */
     };
-    for (size_t i = 0; i < sizeof real / sizeof real[0]; i++)
+    for (size_t i = 0; i < sizeof real / sizeof real[0]; i++) {
+        FILE *t = fopen(real[i], "rb");  /* (both failing to open would pass) */
+        CHECK(t != NULL);
+        if (t)
+            fclose(t);
         same_both_ways(real[i]);
+    }
 }
 
 static uint32_t rd32(const uint8_t *p)
@@ -193,5 +223,122 @@ TEST(reader_records_crafted)
         free(v);
         free(img);
     }
+    pcapw_rmdir(dir);
+}
+
+/* Frames of mixed sizes up to the 262144-byte maximum, several MiB of them,
+ * so records straddle the record path's 1 MiB reads in every way. */
+static int make_large(const char *path, size_t want_bytes)
+{
+    pcapw *w = pcapw_open_snap(path, DLT_EN10MB, 1, 262144);
+    if (!w)
+        return -1;
+    static const uint32_t sizes[] = { 60, 1514, 262144, 9000, 64, 131079, 1, 65535,
+                                      262143, 590, 40000, 17, 200001 };
+    uint8_t *frame = calloc(1, 262144);
+    if (!frame) {
+        pcapw_close(w);
+        return -1;
+    }
+    pcapw_pkt t = pcapw_tcp("10.1.0.1", 1000, "10.1.0.2", 80, FS_TCP_ACK);
+    size_t hl = pcapw_build(frame, 262144, DLT_EN10MB, &t);
+    size_t total = 24;
+    for (uint32_t i = 0; total < want_bytes; i++) {
+        uint32_t cl = sizes[i % (sizeof sizes / sizeof sizes[0])];
+        for (size_t k = hl; k < cl; k += 97)
+            frame[k] = (uint8_t)(i + k);
+        frame[hl > 1 ? hl - 1 : 0] = (uint8_t)i;  /* the TCP payload's first byte */
+        pcapw_add(w, (int64_t)i * 1000, frame, cl, cl + (i % 3));
+        total += 16 + cl;
+    }
+    free(frame);
+    return pcapw_close(w);
+}
+
+TEST(reader_records_large)
+{
+    char dir[256], base[300], path[300], hex[65];
+    CHECK(pcapw_tmpdir(dir, sizeof dir) == 0);
+    snprintf(base, sizeof base, "%s/large.pcap", dir);
+    snprintf(path, sizeof path, "%s/v.pcap", dir);
+    CHECK(make_large(base, 5u << 20) == 0);
+    size_t len = 0;
+    uint8_t *img = pcapw_read_file(base, &len);
+    CHECK(img != NULL && len > (5u << 20));
+    if (!img) {
+        pcapw_rmdir(dir);
+        return;
+    }
+    same_both_ways(base);
+    /* the digest is the file's */
+    fs_reader *r = NULL;
+    char e[512] = "";
+    const char *pp = base;
+    CHECK(fs_reader_open(&r, &pp, 1, e, sizeof e) == 0);
+    if (r) {
+        fs_pkt pk;
+        while (fs_reader_next(r, &pk, e, sizeof e) == 1)
+            ;
+        sha_hex(img, len, hex);
+        CHECK_EQ_I(fs_reader_file(r, 0)->sha256_done, 1);
+        CHECK_STR(fs_reader_file(r, 0)->sha256, hex);
+        fs_reader_close(r);
+    }
+    /* cut around the 1 MiB read boundaries (the first read after the header
+     * is where the stream's 64 KiB read-ahead ends) */
+    static const long around[] = { 65536, 65536 + (1 << 20), 65536 + (2 << 20),
+                                   1 << 20, 2 << 20, 3 << 20 };
+    static const long delta[] = { -262161, -16, -15, -1, 0, 1, 15, 16, 17, 4097 };
+    for (size_t a = 0; a < sizeof around / sizeof around[0]; a++)
+        for (size_t d = 0; d < sizeof delta / sizeof delta[0]; d++) {
+            long cut = around[a] + delta[d];
+            if (cut < 24 || (size_t)cut > len)
+                continue;
+            CHECK(pcapw_write_file(path, img, (size_t)cut) == 0);
+            same_both_ways(path);
+        }
+    /* a file that grows after it was opened: both paths read what is there
+     * when they get to it, and the digest covers the whole file */
+    for (size_t small = 24 + 16 + 60; small <= 70000; small += 69900) {
+        CHECK(pcapw_write_file(path, img, small) == 0);
+        fs_reader *a = NULL, *b = NULL;
+        fs_reader_opts fast = {0}, ref = {.libpcap_records = 1};
+        char ea[512] = "", eb[512] = "";
+        const char *vp = path;
+        CHECK(fs_reader_open_opts(&a, &vp, 1, &fast, ea, sizeof ea) == 0);
+        CHECK(fs_reader_open_opts(&b, &vp, 1, &ref, eb, sizeof eb) == 0);
+        FILE *fp = fopen(path, "ab");
+        CHECK(fp != NULL);
+        if (fp) {
+            CHECK(fwrite(img + small, 1, len - small, fp) == len - small);
+            fclose(fp);
+        }
+        if (a && b) {
+            int ra, rb;
+            uint64_t n = 0, bad = 0;
+            for (;;) {
+                fs_pkt pa, pb;
+                ra = fs_reader_next(a, &pa, ea, sizeof ea);
+                rb = fs_reader_next(b, &pb, eb, sizeof eb);
+                if (ra != 1 || rb != 1)
+                    break;
+                n++;
+                if (pa.ts != pb.ts || pa.caplen != pb.caplen ||
+                    memcmp(pa.data, pb.data, pa.caplen) != 0)
+                    bad++;
+            }
+            CHECK_EQ_I(ra, 0);
+            CHECK_EQ_I(rb, 0);
+            CHECK_EQ_U(bad, 0);
+            CHECK(n > 0);
+            CHECK_EQ_U(fs_reader_file(a, 0)->frames, fs_reader_file(b, 0)->frames);
+            sha_hex(img, len, hex);
+            CHECK_STR(fs_reader_file(a, 0)->sha256, hex);
+            CHECK_STR(fs_reader_file(b, 0)->sha256, hex);
+        }
+        fs_reader_close(a);
+        fs_reader_close(b);
+    }
+    free(img);
     pcapw_rmdir(dir);
 }
