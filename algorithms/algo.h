@@ -124,6 +124,16 @@ typedef struct fs_algo {
      * step 0 may prefetch the table slot, step 1 (a little later) what the
      * slot points to. Must not change any state. */
     void  (*prefetch)(const void *st, const fs_pkt *p, int step);
+    /* optional (NULL: none): calls fn with the key of every live entry whose
+     * data not yet exported could still be apportioned before `before`, and
+     * with `since`, the earliest time into which it can be (as pending()
+     * gives it, for this entry alone). Every contribution the meter makes
+     * later to a bin ending by `before` comes from one of these keys, to bins
+     * ending after its since. Keys come oldest since first; a nonzero return
+     * of fn stops the listing. The evaluation then closes such a bin in
+     * part: it compares and drops every other key (eval.h, partial_close). */
+    void  (*pending_keys)(const void *st, fs_ns before,
+                          int (*fn)(void *ctx, const fs_key *k, fs_ns since), void *ctx);
 } fs_algo;
 
 /* ---- record stages ------------------------------------------------------

@@ -517,6 +517,13 @@ static fs_ns fsl_pending(const void *st)
     return s->age.head == FS_NONE ? FS_NS_INF : ent(s, s->age.head)->first;
 }
 
+static void fsl_pending_keys(const void *st, fs_ns before,
+                             int (*fn)(void *ctx, const fs_key *k, fs_ns since), void *ctx)
+{
+    const fsl_state *s = st;
+    fs_list_keys_before(&s->age, &s->tab, offsetof(fsl_ent, first), before, fn, ctx);
+}
+
 static int fsl_init(void *st, const void *params, const fs_meter_env *env, char *err,
                     size_t errlen)
 {
@@ -868,6 +875,7 @@ const fs_algo fs_algo_flow_slices = {
     .flush = fsl_flush,
     .live = fsl_live,
     .pending = fsl_pending,
+    .pending_keys = fsl_pending_keys,
     .destroy = fsl_destroy,
     .estimate = fsl_estimate,
     .stats = fsl_stats,

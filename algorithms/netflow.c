@@ -281,17 +281,24 @@ static uint64_t nf_live(const void *st)
     return ((const nf_state *)st)->tab.n;
 }
 
-/* The oldest time a live entry can still put data into: under apportion
- * `last` a record goes wholly to the bin of its last packet, so the least
- * recently updated entry (the LRU tail) bounds it and bins close one
- * inactive timeout after their end; under `split` and `first` it is the
- * oldest entry's first packet, which may be an active timeout back. */
+/* The oldest time a live entry can still put data into: its first packet,
+ * under every apportion rule. `split` spreads a record from its first packet
+ * on, `first` puts it there, and `last`, which puts the counts into the bin
+ * of the last packet, still puts TCP arrivals into the bin of the first
+ * (estimate.c). A bin held open by a long flow is closed in part by the
+ * evaluation (eval.h), so memory does not follow the flow's age. */
 static fs_ns nf_pending(const void *st)
 {
     const nf_state *s = st;
-    if (s->p.apportion == FS_APPORTION_LAST)
-        return s->lru.tail == FS_NONE ? FS_NS_INF : ent(s, s->lru.tail)->last;
     return s->age.head == FS_NONE ? FS_NS_INF : ent(s, s->age.head)->first;
+}
+
+/* The keys of pending(), oldest first packet first. */
+static void nf_pending_keys(const void *st, fs_ns before,
+                            int (*fn)(void *ctx, const fs_key *k, fs_ns since), void *ctx)
+{
+    const nf_state *s = st;
+    fs_list_keys_before(&s->age, &s->tab, offsetof(nf_ent, first), before, fn, ctx);
 }
 
 static int nf_init_common(nf_state *s, const void *params, const fs_meter_env *env,
@@ -408,6 +415,7 @@ const fs_algo fs_algo_netflow = {
     .flush = nf_flush,
     .live = nf_live,
     .pending = nf_pending,
+    .pending_keys = nf_pending_keys,
     .destroy = nf_destroy,
     .estimate = nf_estimate,
     .stats = nf_stats,
@@ -434,6 +442,7 @@ const fs_algo fs_algo_sampled_netflow = {
     .flush = nf_flush,
     .live = nf_live,
     .pending = nf_pending,
+    .pending_keys = nf_pending_keys,
     .destroy = nf_destroy,
     .estimate = nf_estimate,
     .stats = nf_stats,

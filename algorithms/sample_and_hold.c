@@ -277,6 +277,13 @@ static fs_ns sh_pending(const void *st)
     return s->age.head == FS_NONE ? FS_NS_INF : ent(s, s->age.head)->first;
 }
 
+static void sh_pending_keys(const void *st, fs_ns before,
+                            int (*fn)(void *ctx, const fs_key *k, fs_ns since), void *ctx)
+{
+    const sh_state *s = st;
+    fs_list_keys_before(&s->age, &s->tab, offsetof(sh_ent, first), before, fn, ctx);
+}
+
 static int sh_check(const void *params, char *err, size_t errlen)
 {
     const sh_params *p = params;
@@ -386,6 +393,7 @@ const fs_algo fs_algo_sample_and_hold = {
     .flush = sh_flush,
     .live = sh_live,
     .pending = sh_pending,
+    .pending_keys = sh_pending_keys,
     .destroy = sh_destroy,
     .estimate = sh_estimate,
     .stats = sh_stats,

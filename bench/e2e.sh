@@ -12,7 +12,7 @@
 # flowsim measured in the same run: the machine is shared, so only ratios
 # from one run are comparable. Then: 1, 4 and 16 sampled pipelines in one
 # pass, and max RSS on traces of duration D and 10 D at the same concurrency
-# (also with --key-totals trace and with netflow:apportion=last).
+# (also with --key-totals trace and with --partial-close=no).
 #
 # Writes OUTDIR/e2e.csv (medians), OUTDIR/e2e_runs.csv (every run) and
 # OUTDIR/summary.txt (printed at the end).
@@ -261,22 +261,26 @@ done
 
 # Memory: the same generator profile and concurrency, duration D and 10 D;
 # with the default whole-trace key totals and, when flowsim has the option,
-# default (--key-totals bins: whole-trace rows are sums over bins), with
-# --key-totals trace (whole-trace per-key tables) and with apportion=last
-# (bins close one inactive timeout after their end).
+# default (--key-totals bins: whole-trace rows are sums over bins, and bins
+# held open by long flows are closed in part), with --key-totals trace
+# (whole-trace per-key tables) and with --partial-close=no (such bins are
+# kept whole until their last flow is exported).
 declare -A PEAKENT
 MEM_TOOLS=flowsim_netflow
 if "$FLOWSIM" run --help 2>&1 | grep -q -- '--key-totals'; then
-    MEM_TOOLS="$MEM_TOOLS flowsim_netflow_keytotals_trace flowsim_netflow_apportion_last"
+    MEM_TOOLS="$MEM_TOOLS flowsim_netflow_keytotals_trace"
 else
     say "SKIP memory with --key-totals trace: this flowsim has no --key-totals"
+fi
+if "$FLOWSIM" run --help 2>&1 | grep -q -- '--partial-close'; then
+    MEM_TOOLS="$MEM_TOOLS flowsim_netflow_whole_bins"
 fi
 if [ -n "${IN_PATH[mem_1x]:-}" ] && [ -n "${IN_PATH[mem_10x]:-}" ]; then
     for r in $(seq 1 "$RUNS"); do
         for t in $MEM_TOOLS; do
             kt=() meter=netflow
             [ "$t" = flowsim_netflow_keytotals_trace ] && kt=(--key-totals trace)
-            [ "$t" = flowsim_netflow_apportion_last ] && meter=netflow:apportion=last
+            [ "$t" = flowsim_netflow_whole_bins ] && kt=(--partial-close=no)
             for n in mem_1x mem_10x; do
                 rm -rf "$TMP/run"
                 run_cmd "$FLOWSIM" run "${IN_PATH[$n]}" -m "$meter" --records none --timeseries none \
@@ -424,6 +428,6 @@ S=$OUT/summary.txt
     echo "  pipelines        $BUILD/flowsim run TRACE -m 'sampled-netflow:rate=1/100' (x k) --records none --timeseries none --truth-cache off -q"
     echo "  memory           $BUILD/flowsim run TRACE -m netflow --records none --timeseries none --truth-cache off -q --out DIR"
     echo "                   (flowsim_netflow_keytotals_trace: the same with --key-totals trace;"
-    echo "                    flowsim_netflow_apportion_last: -m netflow:apportion=last)"
+    echo "                    flowsim_netflow_whole_bins: the same with --partial-close=no)"
 } > "$S"
 cat "$S"

@@ -107,6 +107,13 @@ const fs_param_def fs_run_params_def[] = {
      "open), trace (errors of per-key sums over the whole trace, with per-key top-k rows; "
      "memory grows with the distinct ports and prefixes of the trace)", 0, 0,
      fs_key_totals_names, 0},
+    {"partial_close", FS_P_PROB, R(partial_close), "1", "fraction",
+     "memory: a bin that has ended while meter entries can still add to it (long flows "
+     "under apportion=split) is closed in part when the keys those entries hold are at "
+     "most this fraction of the bin's keys: every other key is compared and dropped, so "
+     "memory follows the live entries, not the age of the oldest one; 0 = never (bins "
+     "stay whole until their last entry is exported). Results are the same up to the "
+     "order of floating-point sums", 0, 1, NULL, FS_PF_ZERO_OK},
     {"records", FS_P_ENUM, R(records), "first", "",
      "write exported records: none, first (replicate 0 of each pipeline), all", 0, 0,
      which_names, 0},
@@ -1003,7 +1010,7 @@ static int setup_runs(runctx *rc)
             snprintf(prefix, sizeof prefix, "p%d,%s,%s,%d,%llu", i, u->spec->algo->name,
                      u->spec->params_csv, u->rep, (unsigned long long)u->seed);
             fs_eval_cfg evc = {rc->binning, cfg->topk, cfg->prefix4, cfg->prefix6,
-                               cfg->bin_rows, 0, cfg->key_totals};
+                               cfg->bin_rows, 0, cfg->key_totals, cfg->partial_close};
             if (fs_eval_init(&u->ev, &evc, &rc->truth[u->kc], u->seed, u->rows, prefix)) {
                 snprintf(rc->err, sizeof rc->err, "out of memory");
                 return -1;
@@ -1167,8 +1174,12 @@ static void on_bin_crossing(runctx *rc, fs_ns now)
             fs_truth_advance(&rc->truth[kc], now);
         }
     }
-    for (size_t r = 0; r < rc->nruns; r++)
-        fs_eval_finalize_upto(&rc->runs[r].ev, run_safe_time(&rc->runs[r], now));
+    for (size_t r = 0; r < rc->nruns; r++) {
+        prun *u = &rc->runs[r];
+        fs_eval_finalize_upto(&u->ev, run_safe_time(u, now));
+        fs_eval_close_part(&u->ev, u->now < now ? u->now : now, u->spec->algo->pending_keys,
+                           u->state);
+    }
 }
 
 /* Packets are read in batches of PKT_BATCH: the keys and hashes of the whole
@@ -1409,6 +1420,7 @@ static void resource_rows(prun *u)
     fs_eval_row(ev, "all", "total", "all", "obs_truncated_l4", (double)u->obs_trunc_l4);
     fs_eval_row(ev, "all", "total", "all", "obs_ts_clamped", (double)u->obs_clamped);
     fs_eval_row(ev, "all", "total", "all", "late_contributions", (double)u->ev.late);
+    fs_eval_row(ev, "all", "total", "all", "bins_closed_in_part", (double)u->ev.part_closed);
     fs_eval_row(ev, "all", "total", "all", "bins", (double)u->ev.nbins);
     if (u->spec->algo->stats)
         u->spec->algo->stats(u->state, stats_row, ev);

@@ -70,6 +70,7 @@ typedef struct fs_run_cfg {
     uint64_t prefix4, prefix6;
     int      bin_rows;
     int      key_totals;   /* enum fs_key_totals (eval.h)    */
+    double   partial_close;/* fraction; 0 = never (eval.h)   */
     int      records;      /* none, first (replicate 0), all */
     int      timeseries;   /* none, first, all               */
     char    *truth_cache;  /* directory, or "off"            */

@@ -35,11 +35,27 @@ typedef struct aent {
     double by, pk;
 } aent;
 
+typedef struct binpart binpart;
+
 struct fs_ebin {
     int64_t bin;
     fs_ftab tab;
+    binpart *part;       /* closed in part (fs_eval_close_part), else NULL */
     struct fs_ebin *next;
 };
+
+static void binpart_free(binpart *P);
+static int  binpart_has_key(const binpart *P, const fs_key *k, uint64_t h);
+
+/* A key a meter can still add to a bin closed in part, with its truth in
+ * the bin (has_t) and its index in the bin's truth table (ranking ties). */
+typedef struct pkent {
+    FS_FTAB_ENTRY_HEAD;
+    fs_ns    since;       /* in ev->pend: the meter's pending time of the key */
+    double   t_pk, t_by;
+    uint32_t ix;
+    uint8_t  has_t;
+} pkent;
 
 /* current record's key, for the contribution callback */
 typedef struct cb_ctx {
@@ -58,10 +74,13 @@ int fs_eval_init(fs_eval *ev, const fs_eval_cfg *cfg, fs_truth *truth, uint64_t 
     ev->out = out;
     ev->released_below = INT64_MIN;
     ev->final_below = INT64_MIN;
+    ev->closed_below = INT64_MIN;
     ev->prefix = strdup(row_prefix);
     if (!ev->prefix)
         return -1;
     fs_ftab_pool_init(&ev->pool, sizeof(eent));
+    if (fs_ftab_init(&ev->pend, sizeof(pkent), 64, 0, seed))
+        return -1;
     for (int a = 0; a < AGG__COUNT; a++)
         if ((cfg->key_totals == FS_KEYTOT_TRACE &&
              fs_ftab_init(&ev->all_agg[a], sizeof(aent), 64, 0, seed)) ||
@@ -76,8 +95,10 @@ void fs_eval_free(fs_eval *ev)
     for (fs_ebin *b = ev->head, *n; b; b = n) {
         n = b->next;
         fs_ftab_free(&b->tab);
+        binpart_free(b->part);
         free(b);
     }
+    fs_ftab_free(&ev->pend);
     ev->head = NULL;
     for (int a = 0; a < AGG__COUNT; a++) {
         fs_ftab_free(&ev->all_agg[a]);
@@ -118,6 +139,10 @@ static void contrib_cb(void *vctx, int64_t bin, const fs_contrib *c)
     fs_ebin *b = get_bin(ev, bin);
     if (!b)
         return;
+    if (b->part && !binpart_has_key(b->part, cx->key, cx->h)) {
+        ev->late++;  /* the meter did not list the key (algo.h, pending_keys) */
+        return;
+    }
     int created;
     uint32_t i = fs_ftab_upsert(&b->tab, cx->key, cx->h, &created);
     if (i == FS_NONE)
@@ -388,49 +413,18 @@ static int aggtruth_make(aggtruth *at, const fs_ftab *T, uint64_t k64)
     return 0;
 }
 
-/* Metrics of one aggregate: the true table T (NULL: none) against the
- * estimated table E. Keys are ranked over their union, true keys first in
- * T's order, then keys only E has. Only E is walked: every true key starts
- * as missed (error = its true value, the truth-side sums in *at, made once
- * per table and shared by every evaluation) and each estimate corrects its
- * key's share, so a pipeline's cost follows the keys it reported. The rows
- * are written when `write`; the sums are added to *acc when acc is not NULL
- * (key_totals bins). at may be NULL (made here, for one use). */
-static void write_agg(fs_eval *ev, const char *bin, int a, const fs_ftab *T, const fs_ftab *E,
-                      int write, fs_aggsum *acc, aggtruth *at)
+/* The end of one aggregate's comparison: the error sums, the estimates' top
+ * k (re, ke) against the truth's (at->top), and the per-key rows of the true
+ * top k (tkey, t_by and e_by: their keys, true and estimated bytes). The
+ * rows are written when `write`; the sums are added to *acc when acc is not
+ * NULL (key_totals bins). */
+static void agg_result(fs_eval *ev, const char *bin, int a, const aggtruth *at, double err_by,
+                       double err_pk, const rank *re, uint32_t ke, const fs_key *tkey,
+                       const double *t_by, const double *e_by, int write, fs_aggsum *acc)
 {
-    aggtruth local;
-    if (!at || !at->done) {
-        at = at ? at : &local;
-        if (aggtruth_make(at, T, ev->cfg.topk))
-            return;
-    }
-    uint32_t ne = E->hwm, nt = T ? T->hwm : 0, eonly = 0, m = 0;
-    uint32_t k = ev->cfg.topk > ne ? ne : (uint32_t)ev->cfg.topk;
-    double *ve = malloc((ne ? ne : 1) * sizeof *ve);
-    uint32_t *ix = malloc((ne ? ne : 1) * sizeof *ix);
-    rank *re = malloc((k ? k : 1) * sizeof *re);
-    if (!ve || !ix || !re)
-        goto out;
-    double err_by = at->t_by, err_pk = at->t_pk;
-    for (uint32_t j = 0; j < ne; j++) {
-        const aent *e = fs_ftab_ent(E, j);
-        uint32_t i = T ? fs_ftab_find(T, &e->key, fs_key_hash(&e->key, T->seed)) : FS_NONE;
-        if (i != FS_NONE) {
-            const aent *t = fs_ftab_ent(T, i);
-            err_by += fabs(e->by - t->by) - t->by;
-            err_pk += fabs(e->pk - t->pk) - t->pk;
-            ix[m] = i;
-        } else {
-            err_by += fabs(e->by);
-            err_pk += fabs(e->pk);
-            ix[m] = nt + eonly++;
-        }
-        ve[m++] = e->by;
-    }
     err_by = err_by > 0 ? err_by : 0;  /* rounding of non-integer estimates */
     err_pk = err_pk > 0 ? err_pk : 0;
-    uint32_t ke = top_k_ix(ve, ix, m, k, re), kt = at->ntop, hit = 0;
+    uint32_t kt = at->ntop, hit = 0;
     for (uint32_t x = 0; x < ke; x++)
         for (uint32_t y = 0; y < kt; y++)
             if (re[x].i == at->top[y].i) {
@@ -454,7 +448,7 @@ static void write_agg(fs_eval *ev, const char *bin, int a, const fs_ftab *T, con
         }
     }
     if (!write)
-        goto out;
+        return;
     const char *an = agg_names[a];
     mrow(ev, bin, an, "all", FS_M_KEYS, at->keys);
     mrow(ev, bin, an, "all", FS_M_WMRE_BYTES, at->t_by > 0 ? err_by / at->t_by : NAN);
@@ -462,18 +456,84 @@ static void write_agg(fs_eval *ev, const char *bin, int a, const fs_ftab *T, con
     mrow(ev, bin, an, "all", FS_M_TOPK_RECALL, rc);
     mrow(ev, bin, an, "all", FS_M_TOPK_PRECISION, pr);
     for (uint32_t y = 0; y < kt; y++) {
-        const aent *t = fs_ftab_ent(T, at->top[y].i), *e = agg_find(E, &t->key);
-        double eby = e ? e->by : 0;
         char label[80];
-        agg_label(a, &t->key, &ev->cfg, label, sizeof label);
-        mrow(ev, bin, an, label, FS_M_TRUE_BYTES, t->by);
-        mrow(ev, bin, an, label, FS_M_EST_BYTES, eby);
-        mrow(ev, bin, an, label, FS_M_REL_ERR_BYTES, rel(eby, t->by));
+        agg_label(a, &tkey[y], &ev->cfg, label, sizeof label);
+        mrow(ev, bin, an, label, FS_M_TRUE_BYTES, t_by[y]);
+        mrow(ev, bin, an, label, FS_M_EST_BYTES, e_by[y]);
+        mrow(ev, bin, an, label, FS_M_REL_ERR_BYTES, rel(e_by[y], t_by[y]));
     }
+}
+
+/* The per-key rows of the true top k: keys and true bytes from T, estimated
+ * bytes from E (0 if E lacks the key). Arrays of at->ntop, or -1. */
+static int agg_toprows(const aggtruth *at, const fs_ftab *T, const fs_ftab *E, fs_key **tkey,
+                       double **t_by, double **e_by)
+{
+    uint32_t kt = at->ntop;
+    *tkey = malloc((kt ? kt : 1) * sizeof **tkey);
+    *t_by = malloc((kt ? kt : 1) * sizeof **t_by);
+    *e_by = malloc((kt ? kt : 1) * sizeof **e_by);
+    if (!*tkey || !*t_by || !*e_by)
+        return -1;
+    for (uint32_t y = 0; y < kt; y++) {
+        const aent *t = fs_ftab_ent(T, at->top[y].i), *e = agg_find(E, &t->key);
+        (*tkey)[y] = t->key;
+        (*t_by)[y] = t->by;
+        (*e_by)[y] = e ? e->by : 0;
+    }
+    return 0;
+}
+
+/* Metrics of one aggregate: the true table T (NULL: none) against the
+ * estimated table E. Keys are ranked over their union, true keys first in
+ * T's order, then keys only E has. Only E is walked: every true key starts
+ * as missed (error = its true value, the truth-side sums in *at, made once
+ * per table and shared by every evaluation) and each estimate corrects its
+ * key's share, so a pipeline's cost follows the keys it reported. at may be
+ * NULL (made here, for one use). */
+static void write_agg(fs_eval *ev, const char *bin, int a, const fs_ftab *T, const fs_ftab *E,
+                      int write, fs_aggsum *acc, aggtruth *at)
+{
+    aggtruth local;
+    if (!at || !at->done) {
+        at = at ? at : &local;
+        if (aggtruth_make(at, T, ev->cfg.topk))
+            return;
+    }
+    uint32_t ne = E->hwm, nt = T ? T->hwm : 0, eonly = 0, m = 0;
+    uint32_t k = ev->cfg.topk > ne ? ne : (uint32_t)ev->cfg.topk;
+    double *ve = malloc((ne ? ne : 1) * sizeof *ve);
+    uint32_t *ix = malloc((ne ? ne : 1) * sizeof *ix);
+    rank *re = malloc((k ? k : 1) * sizeof *re);
+    fs_key *tkey = NULL;
+    double *t_by = NULL, *e_by = NULL;
+    if (!ve || !ix || !re || agg_toprows(at, T, E, &tkey, &t_by, &e_by))
+        goto out;
+    double err_by = at->t_by, err_pk = at->t_pk;
+    for (uint32_t j = 0; j < ne; j++) {
+        const aent *e = fs_ftab_ent(E, j);
+        uint32_t i = T ? fs_ftab_find(T, &e->key, fs_key_hash(&e->key, T->seed)) : FS_NONE;
+        if (i != FS_NONE) {
+            const aent *t = fs_ftab_ent(T, i);
+            err_by += fabs(e->by - t->by) - t->by;
+            err_pk += fabs(e->pk - t->pk) - t->pk;
+            ix[m] = i;
+        } else {
+            err_by += fabs(e->by);
+            err_pk += fabs(e->pk);
+            ix[m] = nt + eonly++;
+        }
+        ve[m++] = e->by;
+    }
+    uint32_t ke = top_k_ix(ve, ix, m, k, re);
+    agg_result(ev, bin, a, at, err_by, err_pk, re, ke, tkey, t_by, e_by, write, acc);
 out:
     free(ve);
     free(ix);
     free(re);
+    free(tkey);
+    free(t_by);
+    free(e_by);
     if (at == &local)
         free(local.top);
 }
@@ -661,6 +721,18 @@ typedef struct binwork {
     fs_flowacc flow[FS_NDEC];
 } binwork;
 
+/* Every true flow starts as missed (relative error 1); each estimate found
+ * corrects its flow's share. */
+static void work_init(binwork *w, const tsum *ts)
+{
+    for (int d = 0; ts && d < FS_NDEC; d++) {
+        w->flow[d].n = ts->dec_n[d];
+        w->flow[d].are_pk = ts->dec_n[d];
+        w->flow[d].are_by = ts->dec_n[d];
+        w->flow[d].missed = ts->dec_n[d];
+    }
+}
+
 /* Adds the estimate parts of e (and the spurious count when the truth has
  * no such key) to a. */
 static void add_est(fs_acc *a, const eent *e, int spurious)
@@ -675,6 +747,439 @@ static void add_est(fs_acc *a, const eent *e, int spurious)
     a->e_arr2 += e->arr2;
     a->arr2_nan |= e->arr2_nan;
     a->spurious += spurious;
+}
+
+/* A key's truth in the bin, as the comparison needs it. */
+typedef struct tval {
+    double   pk, by;
+    uint32_t ix;    /* index in the bin's truth table */
+} tval;
+
+/* The final estimate e of one key against its truth t (NULL: none):
+ * totals, protocol, size decade. */
+static void fold_flow(binwork *w, const eent *e, const tval *t)
+{
+    add_est(&w->total, e, !t);
+    add_est(&w->proto[e->key.proto], e, !t);
+    w->proto_seen[e->key.proto] = 1;
+    if (t) {
+        fs_flowacc *f = &w->flow[decade_of(t->pk)];
+        f->are_pk += fabs(e->pkts - t->pk) / t->pk - 1;
+        f->are_by += t->by > 0 ? fabs(e->bytes - t->by) / t->by - 1 : 0;
+        if (e->pkts != 0 || e->bytes != 0)
+            f->missed--;
+    }
+}
+
+/* Adds e to the bin's estimated aggregates (agg, NULL: none) and, when
+ * whole, to the whole-trace ones (key_totals trace). */
+static void fold_aggs(fs_eval *ev, const eent *e, fs_ftab *agg, int whole)
+{
+    int keytot_trace = whole && ev->cfg.key_totals == FS_KEYTOT_TRACE;
+    for (int g = 0; g < AGG__COUNT; g++) {
+        fs_key ak;
+        if (!agg_key(g, &e->key, &ev->cfg, &ak))
+            continue;
+        if (agg)
+            agg_add(&agg[g], &ak, e->bytes, e->pkts);
+        if (keytot_trace)
+            agg_add(&ev->all_agg[g], &ak, e->bytes, e->pkts);
+    }
+}
+
+/* Insertion of r into the k best (re, *n, sorted best first; k is small). */
+static void rank_insert(rank *re, uint32_t *n, uint32_t k, rank r)
+{
+    if (!(r.v > 0) || !(*n < k || (k && rank_before(&r, &re[*n - 1]))))
+        return;
+    uint32_t p = *n < k ? (*n)++ : *n - 1;
+    while (p > 0 && rank_before(&r, &re[p - 1])) {
+        re[p] = re[p - 1];
+        p--;
+    }
+    re[p] = r;
+}
+
+static int cmp_aggs(const fs_eval *ev)
+{
+    return ev->cfg.bin_rows == FS_BINROWS_ALL || ev->cfg.key_totals == FS_KEYTOT_BINS;
+}
+
+/* ---- bins closed in part (eval.h, fs_eval_close_part) ----------------------------- */
+/* An aggregate key a pending flow key belongs to: estimate so far, truth. */
+typedef struct aopen {
+    FS_FTAB_ENTRY_HEAD;
+    double   e_by, e_pk, t_by, t_pk;
+    uint32_t ix;          /* index in the true aggregate table */
+    uint8_t  has_t;
+} aopen;
+
+typedef struct aggpart {
+    aggtruth at;          /* the truth's sums and top k (own copy)       */
+    double   err_by, err_pk; /* as in write_agg, over the closed keys    */
+    rank    *cand;        /* the k best closed keys                      */
+    uint32_t ncand;
+    uint32_t nt, eonly;   /* rank indices of keys only the estimates have */
+    fs_ftab  open;        /* aopen                                        */
+    fs_key  *tkey;        /* rows of the true top k (agg_result)         */
+    double  *t_by, *e_by; /* e_by: final for closed keys, else from open */
+} aggpart;
+
+/* One protocol's sums in a bin closed in part: the truth's and the closed
+ * keys' estimates (only protocols seen are kept: a bin closed in part must
+ * cost little when a long flow keeps thousands of bins open). */
+typedef struct pacc {
+    fs_acc  t, e;
+    uint8_t proto, t_seen, e_seen;
+} pacc;
+
+struct binpart {
+    fs_acc   e_total;     /* estimate parts of the closed keys            */
+    fs_flowacc flow[FS_NDEC];
+    fs_acc   t_total;     /* the truth's (when has_ts)                    */
+    pacc    *protos;
+    uint32_t nprotos;
+    rank    *t_top;       /* the truth's top k flows                      */
+    uint32_t t_ntop;
+    int      has_ts;
+    rank    *cand;        /* the k best closed flows                      */
+    uint32_t ncand;
+    uint32_t rank_base;   /* rank index of keys the truth lacks: above every
+                             index the closed ones used                  */
+    fs_ftab  keys;        /* pkent: the keys still open, with their truth */
+    aggpart  agg[AGG__COUNT];
+    int      has_agg;
+};
+
+static void binpart_free(binpart *P)
+{
+    if (!P)
+        return;
+    free(P->protos);
+    free(P->t_top);
+    free(P->cand);
+    fs_ftab_free(&P->keys);
+    for (int g = 0; P->has_agg && g < AGG__COUNT; g++) {
+        aggpart *ap = &P->agg[g];
+        free(ap->at.top);
+        free(ap->cand);
+        fs_ftab_free(&ap->open);
+        free(ap->tkey);
+        free(ap->t_by);
+        free(ap->e_by);
+    }
+    free(P);
+}
+
+/* Keeps the bin's sums (w: the closed keys' estimates; ts: the truth, NULL
+ * if none) in P, protocols sparse. */
+static int binpart_keep_sums(binpart *P, const binwork *w, const tsum *ts)
+{
+    uint32_t n = 0;
+    for (int p = 0; p < 256; p++)
+        n += w->proto_seen[p] || (ts && ts->proto_seen[p]);
+    P->protos = calloc(n ? n : 1, sizeof *P->protos);
+    if (!P->protos)
+        return -1;
+    for (int p = 0; p < 256; p++) {
+        if (!w->proto_seen[p] && !(ts && ts->proto_seen[p]))
+            continue;
+        pacc *a = &P->protos[P->nprotos++];
+        a->proto = (uint8_t)p;
+        a->e = w->proto[p];
+        a->e_seen = w->proto_seen[p];
+        if (ts) {
+            a->t = ts->proto[p];
+            a->t_seen = ts->proto_seen[p];
+        }
+    }
+    P->e_total = w->total;
+    memcpy(P->flow, w->flow, sizeof P->flow);
+    if (ts) {
+        P->has_ts = 1;
+        P->t_total = ts->total;
+        P->t_ntop = ts->ntop;
+        P->t_top = malloc((ts->ntop ? ts->ntop : 1) * sizeof *P->t_top);
+        if (!P->t_top)
+            return -1;
+        memcpy(P->t_top, ts->top, ts->ntop * sizeof *ts->top);
+    }
+    return 0;
+}
+
+/* The other way: w and ts (both zeroed) from what P kept. */
+static void binpart_sums(const binpart *P, binwork *w, tsum *ts)
+{
+    w->total = P->e_total;
+    memcpy(w->flow, P->flow, sizeof w->flow);
+    ts->total = P->t_total;
+    ts->top = P->t_top;
+    ts->ntop = P->t_ntop;
+    for (uint32_t i = 0; i < P->nprotos; i++) {
+        const pacc *a = &P->protos[i];
+        w->proto[a->proto] = a->e;
+        w->proto_seen[a->proto] = a->e_seen;
+        ts->proto[a->proto] = a->t;
+        ts->proto_seen[a->proto] = a->t_seen;
+    }
+}
+
+static int binpart_has_key(const binpart *P, const fs_key *k, uint64_t h)
+{
+    return fs_ftab_find(&P->keys, k, h) != FS_NONE;
+}
+
+/* The truth of e's key: from the whole truth table T (NULL: none), or, in a
+ * bin closed in part, from what the bin kept. */
+static const tval *truth_of(const fs_tbin *T, const binpart *P, const eent *e, uint64_t seed,
+                            tval *out)
+{
+    if (P) {
+        uint32_t i = fs_ftab_find(&P->keys, &e->key, fs_key_hash(&e->key, seed));
+        const pkent *k = i == FS_NONE ? NULL : fs_ftab_ent(&P->keys, i);
+        if (!k || !k->has_t)
+            return NULL;
+        *out = (tval){k->t_pk, k->t_by, k->ix};
+        return out;
+    }
+    if (!T)
+        return NULL;
+    uint32_t i = fs_ftab_find(&T->tab, &e->key, fs_key_hash(&e->key, T->tab.seed));
+    if (i == FS_NONE)
+        return NULL;
+    const fs_truth_ent *t = fs_ftab_ent(&T->tab, i);
+    *out = (tval){(double)t->pkts, (double)t->bytes, i};
+    return out;
+}
+
+/* Closes aggregate g of a bin in part: EA holds the estimates of the closed
+ * flow keys, TA (NULL: none) the true aggregates, at their sums and top k.
+ * Aggregate keys of the open flow keys (P->keys) stay open with their
+ * estimate so far; every other aggregate key is final and compared now. */
+static int agg_close_part(fs_eval *ev, binpart *P, int g, const fs_ftab *TA, aggtruth *at,
+                          const fs_ftab *EA)
+{
+    aggpart *ap = &P->agg[g];
+    aggtruth local;
+    if (!at || !at->done) {
+        at = at ? at : &local;
+        if (aggtruth_make(at, TA, ev->cfg.topk))
+            return -1;
+    }
+    uint32_t kt = at->ntop, ne = EA->hwm, m = 0;
+    uint32_t k = ev->cfg.topk > ne ? ne : (uint32_t)ev->cfg.topk;
+    ap->at = *at;
+    ap->at.top = malloc((kt ? kt : 1) * sizeof *ap->at.top);
+    ap->cand = malloc((k ? k : 1) * sizeof *ap->cand);
+    double *ve = malloc((ne ? ne : 1) * sizeof *ve);
+    uint32_t *ix = malloc((ne ? ne : 1) * sizeof *ix);
+    int rc = -1;
+    if (!ap->at.top || !ap->cand || !ve || !ix ||
+        fs_ftab_init(&ap->open, sizeof(aopen), 64, 0, ev->seed) ||
+        agg_toprows(at, TA, EA, &ap->tkey, &ap->t_by, &ap->e_by))
+        goto out;
+    memcpy(ap->at.top, at->top, kt * sizeof *at->top);
+    ap->nt = TA ? TA->hwm : 0;
+    for (uint32_t i = 0; i < P->keys.hwm; i++) {
+        if (!fs_ftab_live(&P->keys, i))
+            continue;
+        fs_key ak;
+        if (!agg_key(g, &((const pkent *)fs_ftab_ent(&P->keys, i))->key, &ev->cfg, &ak))
+            continue;
+        int created;
+        uint32_t j = fs_ftab_upsert(&ap->open, &ak, fs_key_hash(&ak, ev->seed), &created);
+        if (j == FS_NONE)
+            goto out;
+        if (!created)
+            continue;
+        aopen *o = fs_ftab_ent(&ap->open, j);
+        const aent *e = agg_find(EA, &ak);
+        uint32_t t = TA ? fs_ftab_find(TA, &ak, fs_key_hash(&ak, TA->seed)) : FS_NONE;
+        o->e_by = e ? e->by : 0;
+        o->e_pk = e ? e->pk : 0;
+        if (t != FS_NONE) {
+            const aent *te = fs_ftab_ent(TA, t);
+            o->has_t = 1;
+            o->t_by = te->by;
+            o->t_pk = te->pk;
+            o->ix = t;
+        }
+    }
+    ap->err_by = at->t_by;
+    ap->err_pk = at->t_pk;
+    for (uint32_t j = 0; j < ne; j++) {
+        const aent *e = fs_ftab_ent(EA, j);
+        uint64_t h = fs_key_hash(&e->key, ev->seed);
+        if (fs_ftab_find(&ap->open, &e->key, h) != FS_NONE)
+            continue;
+        uint32_t i = TA ? fs_ftab_find(TA, &e->key, fs_key_hash(&e->key, TA->seed)) : FS_NONE;
+        if (i != FS_NONE) {
+            const aent *t = fs_ftab_ent(TA, i);
+            ap->err_by += fabs(e->by - t->by) - t->by;
+            ap->err_pk += fabs(e->pk - t->pk) - t->pk;
+            ix[m] = i;
+        } else {
+            ap->err_by += fabs(e->by);
+            ap->err_pk += fabs(e->pk);
+            ix[m] = ap->nt + ap->eonly++;
+        }
+        ve[m++] = e->by;
+    }
+    ap->ncand = top_k_ix(ve, ix, m, k, ap->cand);
+    rc = 0;
+out:
+    free(ve);
+    free(ix);
+    if (at == &local)
+        free(local.top);
+    return rc;
+}
+
+/* The end of aggregate g of a bin closed in part: EA holds the estimates of
+ * the keys that were open. */
+static void agg_finish_part(fs_eval *ev, const char *bin, int g, aggpart *ap, const fs_ftab *EA,
+                            int write, fs_aggsum *acc)
+{
+    for (uint32_t j = 0; j < EA->hwm; j++) {
+        const aent *e = fs_ftab_ent(EA, j);
+        uint32_t i = fs_ftab_find(&ap->open, &e->key, fs_key_hash(&e->key, ev->seed));
+        if (i == FS_NONE)
+            continue;  /* cannot happen: open holds the aggregates of every open key */
+        aopen *o = fs_ftab_ent(&ap->open, i);
+        o->e_by += e->by;
+        o->e_pk += e->pk;
+    }
+    uint32_t no = ap->open.hwm, n = ap->ncand + no, m = 0;
+    uint32_t k = ev->cfg.topk > n ? n : (uint32_t)ev->cfg.topk;
+    double *ve = malloc((n ? n : 1) * sizeof *ve);
+    uint32_t *ix = malloc((n ? n : 1) * sizeof *ix);
+    rank *re = malloc((k ? k : 1) * sizeof *re);
+    if (!ve || !ix || !re)
+        goto out;
+    for (uint32_t c = 0; c < ap->ncand; c++, m++) {
+        ve[m] = ap->cand[c].v;
+        ix[m] = ap->cand[c].i;
+    }
+    double err_by = ap->err_by, err_pk = ap->err_pk;
+    for (uint32_t j = 0; j < no; j++, m++) {
+        const aopen *o = fs_ftab_ent(&ap->open, j);
+        if (o->has_t) {
+            err_by += fabs(o->e_by - o->t_by) - o->t_by;
+            err_pk += fabs(o->e_pk - o->t_pk) - o->t_pk;
+            ix[m] = o->ix;
+        } else {
+            err_by += fabs(o->e_by);
+            err_pk += fabs(o->e_pk);
+            ix[m] = ap->nt + ap->eonly++;
+        }
+        ve[m] = o->e_by;
+    }
+    for (uint32_t y = 0; y < ap->at.ntop; y++) {
+        uint32_t i = fs_ftab_find(&ap->open, &ap->tkey[y], fs_key_hash(&ap->tkey[y], ev->seed));
+        if (i != FS_NONE)
+            ap->e_by[y] = ((const aopen *)fs_ftab_ent(&ap->open, i))->e_by;
+    }
+    uint32_t ke = top_k_ix(ve, ix, m, k, re);
+    agg_result(ev, bin, g, &ap->at, err_by, err_pk, re, ke, ap->tkey, ap->t_by, ap->e_by, write,
+               acc);
+out:
+    free(ve);
+    free(ix);
+    free(re);
+}
+
+/* Closes bin E in part (T: its complete truth, NULL if it had no packet):
+ * the keys of ev->pend pending before `end` stay open, every other key is
+ * compared and dropped. All or nothing: -1 (out of memory) leaves E whole. */
+static int close_part(fs_eval *ev, fs_ebin *E, fs_tbin *T, fs_ns end, uint32_t nopen)
+{
+    tsum *ts = T ? get_tsum(ev, T) : NULL;
+    binpart *P = calloc(1, sizeof *P);
+    binwork *w = calloc(1, sizeof *w);
+    fs_ftab ne;
+    memset(&ne, 0, sizeof ne);
+    if (!P || !w || (T && !ts))
+        goto fail;
+    uint32_t nE = E->tab.hwm, tn = T ? T->tab.hwm : 0;
+    uint32_t k = ev->cfg.topk > nE ? nE : (uint32_t)ev->cfg.topk;
+    P->cand = malloc((k ? k : 1) * sizeof *P->cand);
+    if (!P->cand || fs_ftab_init(&P->keys, sizeof(pkent), nopen, 0, ev->seed) ||
+        fs_ftab_init(&ne, sizeof(eent), nopen < E->tab.n ? nopen : E->tab.n, 0, ev->seed))
+        goto fail;
+    work_init(w, ts);
+    /* the keys the meter can still add to this bin, with their truth */
+    for (uint32_t i = 0; i < ev->pend.hwm; i++) {
+        if (!fs_ftab_live(&ev->pend, i))
+            continue;
+        const pkent *p = fs_ftab_ent(&ev->pend, i);
+        if (p->since >= end)
+            continue;
+        int created;
+        uint32_t j = fs_ftab_upsert(&P->keys, &p->key, fs_key_hash(&p->key, ev->seed), &created);
+        if (j == FS_NONE)
+            goto fail;
+        pkent *q = fs_ftab_ent(&P->keys, j);
+        uint32_t t = T ? fs_ftab_find(&T->tab, &p->key, fs_key_hash(&p->key, T->tab.seed))
+                       : FS_NONE;
+        if (t != FS_NONE) {
+            const fs_truth_ent *te = fs_ftab_ent(&T->tab, t);
+            q->has_t = 1;
+            q->t_pk = (double)te->pkts;
+            q->t_by = (double)te->bytes;
+            q->ix = t;
+        }
+    }
+    /* their estimates so far move to a small table; the rest are final.
+     * The closed keys' aggregates are always made here (the whole-trace
+     * tables of key_totals trace take them only once the bin is closed). */
+    for (int g = 0; g < AGG__COUNT; g++)
+        fs_ftab_clear(&ev->bin_agg[g]);
+    for (uint32_t j = 0; j < nE; j++) {
+        if (!fs_ftab_live(&E->tab, j))
+            continue;
+        const eent *e = fs_ftab_ent(&E->tab, j);
+        uint64_t h = fs_key_hash(&e->key, ev->seed);
+        if (fs_ftab_find(&P->keys, &e->key, h) != FS_NONE) {
+            uint32_t i = fs_ftab_insert(&ne, &e->key, h);
+            if (i == FS_NONE)
+                goto fail;
+            eent *d = fs_ftab_ent(&ne, i);
+            uint32_t link = d->ftab_link;
+            *d = *e;
+            d->ftab_link = link;
+            continue;
+        }
+        tval tv;
+        const tval *t = truth_of(T, NULL, e, 0, &tv);
+        fold_flow(w, e, t);
+        fold_aggs(ev, e, ev->bin_agg, 0);
+        rank_insert(P->cand, &P->ncand, k, (rank){e->bytes, t ? t->ix : tn + j});
+    }
+    P->rank_base = tn + nE;
+    if (binpart_keep_sums(P, w, ts))
+        goto fail;
+    for (int g = 0; cmp_aggs(ev) && g < AGG__COUNT; g++) {
+        P->has_agg = 1;
+        if (agg_close_part(ev, P, g, ts ? &ts->agg[g] : NULL, ts ? &ts->aggt[g] : NULL,
+                           &ev->bin_agg[g]))
+            goto fail;
+    }
+    for (int g = 0; ev->cfg.key_totals == FS_KEYTOT_TRACE && g < AGG__COUNT; g++)
+        for (uint32_t j = 0; j < ev->bin_agg[g].hwm; j++) {
+            const aent *a = fs_ftab_ent(&ev->bin_agg[g], j);
+            agg_add(&ev->all_agg[g], &a->key, a->by, a->pk);
+        }
+    fs_ftab_pool_put(&ev->pool, &E->tab);
+    E->tab = ne;
+    E->part = P;
+    ev->part_closed++;
+    free(w);
+    return 0;
+fail:
+    fs_ftab_free(&ne);
+    binpart_free(P);
+    free(w);
+    return -1;
 }
 
 /* Merges truth and estimate parts of one accumulator. */
@@ -713,95 +1218,51 @@ static void write_protos(fs_eval *ev, const char *bin, const fs_acc *proto, cons
     }
 }
 
+/* Compares bin k: its estimates E (NULL: none) against its truth T (NULL:
+ * none), or, for a bin closed in part, against what close_part kept. */
 static void finalize_bin(fs_eval *ev, int64_t k, fs_tbin *T, fs_ebin *E)
 {
+    binpart *P = E ? E->part : NULL;
     binwork *w = calloc(1, sizeof *w);
-    tsum *ts = T ? get_tsum(ev, T) : NULL;
-    if (!w || (T && !ts)) {
+    tsum *pts = P ? calloc(1, sizeof *pts) : NULL;
+    tsum *ts = P ? (P->has_ts ? pts : NULL) : T ? get_tsum(ev, T) : NULL;
+    if (!w || (P && !pts) || (!P && T && !ts)) {
         free(w);
+        free(pts);
         return;
     }
-    /* Every true flow starts as missed (relative error 1); each estimate
-     * found below corrects its flow's share. */
-    for (int d = 0; ts && d < FS_NDEC; d++) {
-        w->flow[d].n = ts->dec_n[d];
-        w->flow[d].are_pk = ts->dec_n[d];
-        w->flow[d].are_by = ts->dec_n[d];
-        w->flow[d].missed = ts->dec_n[d];
+    if (P) {
+        T = NULL;
+        binpart_sums(P, w, pts);
+    } else {
+        work_init(w, ts);
     }
     int bin_aggs = ev->cfg.bin_rows == FS_BINROWS_ALL;
     int keytot_bins = ev->cfg.key_totals == FS_KEYTOT_BINS;
-    int keytot_trace = !keytot_bins;
-    int cmp_aggs = bin_aggs || keytot_bins;   /* compare the bin's aggregates */
-    for (int g = 0; cmp_aggs && g < AGG__COUNT; g++)
+    int aggs = cmp_aggs(ev);   /* compare the bin's aggregates */
+    for (int g = 0; aggs && g < AGG__COUNT; g++)
         fs_ftab_clear(&ev->bin_agg[g]);
-    uint32_t ne = E ? E->tab.hwm : 0;
-    rank *re = NULL;
-    uint32_t *tidx = NULL;
-    double *ve = NULL;
-    uint32_t k_est = ev->cfg.topk > ne ? ne : (uint32_t)ev->cfg.topk;
-    if (ne) {
-        re = malloc((k_est ? k_est : 1) * sizeof *re);
-        tidx = malloc(ne * sizeof *tidx);
-        ve = malloc(ne * sizeof *ve);
-        if (!re || !tidx || !ve)
-            goto out;
-    }
-    for (uint32_t j = 0; j < ne; j++) {
-        ve[j] = 0;
-        tidx[j] = FS_NONE;
-        if (!fs_ftab_live(&E->tab, j))
-            continue;
-        const eent *e = fs_ftab_ent(&E->tab, j);
-        const fs_truth_ent *t = NULL;
-        if (T) {
-            uint32_t i = fs_ftab_find(&T->tab, &e->key, fs_key_hash(&e->key, T->tab.seed));
-            if (i != FS_NONE) {
-                t = fs_ftab_ent(&T->tab, i);
-                tidx[j] = i;
-            }
-        }
-        add_est(&w->total, e, !t);
-        add_est(&w->proto[e->key.proto], e, !t);
-        w->proto_seen[e->key.proto] = 1;
-        if (t) {
-            fs_flowacc *f = &w->flow[decade_of((double)t->pkts)];
-            double tp = (double)t->pkts, tb = (double)t->bytes;
-            f->are_pk += fabs(e->pkts - tp) / tp - 1;
-            f->are_by += tb > 0 ? fabs(e->bytes - tb) / tb - 1 : 0;
-            if (e->pkts != 0 || e->bytes != 0)
-                f->missed--;
-        }
-        ve[j] = e->bytes;
-        for (int g = 0; g < AGG__COUNT; g++) {
-            fs_key ak;
-            if (!agg_key(g, &e->key, &ev->cfg, &ak))
-                continue;
-            if (cmp_aggs)
-                agg_add(&ev->bin_agg[g], &ak, e->bytes, e->pkts);
-            if (keytot_trace)
-                agg_add(&ev->all_agg[g], &ak, e->bytes, e->pkts);
-        }
-    }
+    uint32_t ne = E ? E->tab.hwm : 0, nc = P ? P->ncand : 0;
+    uint32_t k_est = ev->cfg.topk > ne + nc ? ne + nc : (uint32_t)ev->cfg.topk;
+    uint32_t base = P ? P->rank_base : T ? T->tab.hwm : 0;
+    rank *re = malloc((k_est ? k_est : 1) * sizeof *re);
+    if (!re)
+        goto out;
     /* Top-k flows by bytes: the truth's from its summary; the estimates'
      * ranked with ties broken as if all flows were listed in the truth's
      * order, then the keys only the estimates have. */
     uint32_t ke = 0;
-    if (ne) {
-        for (uint32_t j = 0; j < ne; j++) {
-            if (!(ve[j] > 0))
-                continue;
-            rank r = {ve[j], tidx[j] != FS_NONE ? tidx[j] : (T ? T->tab.hwm : 0) + j};
-            /* insertion into the k best, kept sorted (k is small) */
-            if (ke < k_est || (k_est && rank_before(&r, &re[ke - 1]))) {
-                uint32_t p = ke < k_est ? ke++ : ke - 1;
-                while (p > 0 && rank_before(&r, &re[p - 1])) {
-                    re[p] = re[p - 1];
-                    p--;
-                }
-                re[p] = r;
-            }
-        }
+    for (uint32_t c = 0; c < nc; c++)
+        rank_insert(re, &ke, k_est, P->cand[c]);
+    for (uint32_t j = 0; j < ne; j++) {
+        if (!fs_ftab_live(&E->tab, j))
+            continue;
+        const eent *e = fs_ftab_ent(&E->tab, j);
+        tval tv;
+        const tval *t = truth_of(T, P, e, ev->seed, &tv);
+        fold_flow(w, e, t);
+        fold_aggs(ev, e, aggs ? ev->bin_agg : NULL, 1);
+        rank_insert(re, &ke, k_est, (rank){e->bytes, t ? t->ix : base + j});
     }
     uint32_t kt = ts ? ts->ntop : 0;
     double rc = NAN, pr = NAN;
@@ -839,9 +1300,14 @@ static void finalize_bin(fs_eval *ev, int64_t k, fs_tbin *T, fs_ebin *E)
         mrow(ev, bin, "flow", "all", FS_M_TOPK_RECALL, rc);
         mrow(ev, bin, "flow", "all", FS_M_TOPK_PRECISION, pr);
     }
-    for (int g = 0; cmp_aggs && g < AGG__COUNT; g++)
-        write_agg(ev, bin, g, ts ? &ts->agg[g] : NULL, &ev->bin_agg[g], bin_aggs,
-                  keytot_bins ? &ev->all_aggsum[g] : NULL, ts ? &ts->aggt[g] : NULL);
+    for (int g = 0; aggs && g < AGG__COUNT; g++) {
+        fs_aggsum *acc = keytot_bins ? &ev->all_aggsum[g] : NULL;
+        if (P)
+            agg_finish_part(ev, bin, g, &P->agg[g], &ev->bin_agg[g], bin_aggs, acc);
+        else
+            write_agg(ev, bin, g, ts ? &ts->agg[g] : NULL, &ev->bin_agg[g], bin_aggs, acc,
+                      ts ? &ts->aggt[g] : NULL);
+    }
     acc_add(&ev->all_total, &total);
     for (int p = 0; p < 256; p++)
         if (seen[p]) {
@@ -857,16 +1323,19 @@ static void finalize_bin(fs_eval *ev, int64_t k, fs_tbin *T, fs_ebin *E)
     ev->nbins++;
 out:
     free(re);
-    free(tidx);
-    free(ve);
     free(w);
+    free(pts);
 }
 
-/* The next bin either side holds (INT64_MAX: none); *kt gets the truth's. */
-static int64_t next_bin(const fs_eval *ev, int64_t *kt)
+/* The first bin >= x either side holds (INT64_MAX: none); *kt gets the
+ * truth's. */
+static int64_t next_bin(const fs_eval *ev, int64_t x, int64_t *kt)
 {
-    *kt = fs_truth_next_bin(ev->truth, ev->final_below);
-    int64_t ke = ev->head ? ev->head->bin : INT64_MAX;
+    *kt = fs_truth_next_bin(ev->truth, x);
+    const fs_ebin *b = ev->head;
+    while (b && b->bin < x)
+        b = b->next;
+    int64_t ke = b ? b->bin : INT64_MAX;
     return *kt < ke ? *kt : ke;
 }
 
@@ -882,17 +1351,142 @@ static void finalize_next(fs_eval *ev, int64_t k, int64_t kt)
     finalize_bin(ev, k, kt == k ? fs_truth_bin(ev->truth, k) : NULL, E);
     if (E) {
         fs_ftab_pool_put(&ev->pool, &E->tab);
+        binpart_free(E->part);
         free(E);
     }
     ev->final_below = k + 1;
     fs_truth_release_below(ev->truth, ev->final_below, &ev->released_below);
 }
 
+typedef struct pend_ctx {
+    fs_eval *ev;
+    int      err;
+    uint64_t n, limit;   /* counting only: keys seen, and where to stop */
+    fs_ns   *since;      /* the sinces in listing order (oldest first)  */
+    size_t   nsince, cap;
+} pend_ctx;
+
+static int pend_count(void *vctx, const fs_key *k, fs_ns since)
+{
+    (void)k;
+    (void)since;
+    pend_ctx *c = vctx;
+    return ++c->n > c->limit;
+}
+
+static int pend_add(void *vctx, const fs_key *k, fs_ns since)
+{
+    pend_ctx *c = vctx;
+    int created;
+    uint32_t i = fs_ftab_upsert(&c->ev->pend, k, fs_key_hash(k, c->ev->seed), &created);
+    if (i == FS_NONE)
+        return c->err = 1;
+    pkent *p = fs_ftab_ent(&c->ev->pend, i);
+    if (!created) {
+        p->since = since < p->since ? since : p->since;
+        return 0;
+    }
+    p->since = since;
+    if (c->nsince == c->cap) {
+        size_t nc = c->cap ? 2 * c->cap : 1024;
+        fs_ns *ns = realloc(c->since, nc * sizeof *ns);
+        if (!ns)
+            return c->err = 1;
+        c->since = ns;
+        c->cap = nc;
+    }
+    c->since[c->nsince++] = since;
+    return 0;
+}
+
+static int cmp_ns(const void *a, const void *b)
+{
+    fs_ns x = *(const fs_ns *)a, y = *(const fs_ns *)b;
+    return (x > y) - (x < y);
+}
+
+/* Keys the bin (E, T) holds, and how many of them may stay open. */
+static uint64_t open_limit(const fs_eval *ev, const fs_ebin *E, const fs_tbin *T)
+{
+    double held = (E ? (double)E->tab.n : 0) + (T ? (double)T->tab.n : 0);
+    return (uint64_t)floor(ev->cfg.partial_close * held);
+}
+
+void fs_eval_close_part(fs_eval *ev, fs_ns now,
+                        void (*keys)(const void *st, fs_ns before,
+                                     int (*fn)(void *ctx, const fs_key *k, fs_ns since),
+                                     void *ctx),
+                        const void *st)
+{
+    if (!(ev->cfg.partial_close > 0) || !keys)
+        return;
+    const fs_binning *bn = &ev->cfg.binning;
+    int64_t from = ev->closed_below > ev->final_below ? ev->closed_below : ev->final_below;
+    int64_t kt, first = next_bin(ev, from, &kt);
+    if (first == INT64_MAX || fs_bin_end(bn, first) > now || first >= ev->truth->complete_below)
+        return;
+    /* Bins close in order, so the first decides whether any does: its open
+     * keys are counted first, no further than its limit, so a bin that
+     * stays open (a long-lived cache, short bins) costs at each crossing no
+     * more than its own size. */
+    const fs_ebin *E0 = ev->head;
+    while (E0 && E0->bin < first)
+        E0 = E0->next;
+    pend_ctx c = {ev, 0, 0, 0, NULL, 0, 0};
+    c.limit = open_limit(ev, E0 && E0->bin == first ? E0 : NULL,
+                         kt == first ? fs_truth_bin(ev->truth, first) : NULL);
+    keys(st, fs_bin_end(bn, first), pend_count, &c);
+    if (c.n > c.limit)
+        return;
+    int64_t last = first;  /* the last bin that has ended: one walk of both lists */
+    const fs_tbin *tb = ev->truth->head;
+    while (tb && tb->bin <= first)
+        tb = tb->next;
+    while (E0 && E0->bin <= first)
+        E0 = E0->next;
+    for (;;) {
+        int64_t k = E0 ? E0->bin : INT64_MAX;
+        k = tb && tb->bin < k ? tb->bin : k;
+        if (k == INT64_MAX || fs_bin_end(bn, k) > now || k >= ev->truth->complete_below)
+            break;
+        last = k;
+        E0 = E0 && E0->bin == k ? E0->next : E0;
+        tb = tb && tb->bin == k ? tb->next : tb;
+    }
+    fs_ftab_clear(&ev->pend);
+    keys(st, fs_bin_end(bn, last), pend_add, &c);
+    if (!c.err) {
+        qsort(c.since, c.nsince, sizeof *c.since, cmp_ns);  /* listed in order: no work */
+        for (int64_t x = from, k; (k = next_bin(ev, x, &kt)) <= last; x = k + 1) {
+            fs_ns end = fs_bin_end(bn, k);
+            fs_tbin *T = kt == k ? fs_truth_bin(ev->truth, k) : NULL;
+            fs_ebin *E = get_bin(ev, k);
+            if (!E)
+                break;
+            size_t lo = 0, hi = c.nsince;  /* open keys: sinces before end */
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (c.since[mid] < end)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            if (lo > open_limit(ev, E, T) || close_part(ev, E, T, end, (uint32_t)lo))
+                break;  /* later, when fewer keys are open */
+            ev->closed_below = k + 1;
+        }
+    }
+    free(c.since);
+    fs_ftab_clear(&ev->pend);
+    if (ev->closed_below > ev->released_below)
+        fs_truth_release_below(ev->truth, ev->closed_below, &ev->released_below);
+}
+
 void fs_eval_finalize_upto(fs_eval *ev, fs_ns safe)
 {
     const fs_binning *bn = &ev->cfg.binning;
     for (;;) {
-        int64_t kt, k = next_bin(ev, &kt);
+        int64_t kt, k = next_bin(ev, ev->final_below, &kt);
         if (k == INT64_MAX || fs_bin_end(bn, k) > safe || k >= ev->truth->complete_below)
             break;
         finalize_next(ev, k, kt);
@@ -903,7 +1497,8 @@ void fs_eval_finish(fs_eval *ev, fs_ns limit)
 {
     fs_eval_finalize_upto(ev, limit);
     /* Bins the binning cannot end (len inf) are finalised here. */
-    for (int64_t kt, k; limit == FS_NS_INF && (k = next_bin(ev, &kt)) != INT64_MAX;)
+    for (int64_t kt, k;
+         limit == FS_NS_INF && (k = next_bin(ev, ev->final_below, &kt)) != INT64_MAX;)
         finalize_next(ev, k, kt);
     fs_truth_release_below(ev->truth, INT64_MAX, &ev->released_below);
     write_acc(ev, "all", "total", "all", &ev->all_total, 1);

@@ -96,6 +96,9 @@ typedef struct fs_eval_cfg {
     int64_t    bin_origin;   /* bin index printed as 0 (first bin of the trace) */
     int        key_totals;   /* enum fs_key_totals; every evaluation sharing a
                                 truth must use the same value                  */
+    double     partial_close;/* close a bin in part when its open keys are at
+                                most this fraction of its keys; 0 = never
+                                (fs_eval_close_part)                           */
 } fs_eval_cfg;
 
 typedef struct fs_acc {
@@ -124,6 +127,7 @@ typedef struct fs_eval {
     uint64_t    seed;
     int64_t     released_below;
     int64_t     final_below;
+    int64_t     closed_below; /* bins below are closed in part or final */
     fs_ebin    *head;
     uint64_t    late;
     uint64_t    nbins;
@@ -136,6 +140,8 @@ typedef struct fs_eval {
     fs_aggsum   all_aggsum[3];/* key_totals bins                        */
     fs_ftab     bin_agg[3];   /* scratch, reused per bin */
     fs_ftab_pool pool;        /* tables of finalised bins, for reuse    */
+    fs_ftab     pend;         /* scratch: the meter's pending keys      */
+    uint64_t    part_closed;  /* bins closed in part                    */
     /* output */
     FILE       *out;
     char       *prefix;       /* "pipeline,algorithm,params,replicate,seed" */
@@ -149,6 +155,27 @@ void fs_eval_free(fs_eval *ev);
 void fs_eval_record(fs_eval *ev, const fs_algo *algo, const void *params, const fs_record *r);
 /* Finalise every bin ending at or before `safe` (no more data can reach it). */
 void fs_eval_finalize_upto(fs_eval *ev, fs_ns safe);
+/* Partial close. A bin that has ended, whose truth is complete, but that a
+ * meter's live entries can still add to (their pending time is before the
+ * bin's end) would keep all its keys, truth and estimates, until the last
+ * such entry is exported: up to the active timeout (30 min for NetFlow), so
+ * memory would follow the age of the oldest flow rather than the live ones.
+ * Instead, every bin ending at or before `now` is closed in part, in order,
+ * while the keys that stay open are at most the fraction cfg.partial_close
+ * of the keys the bin holds (truth and estimates; with long-lived entries
+ * and short bins the open keys of many bins could cost more than the bins
+ * themselves): the meter lists the keys it can still add to the bin
+ * (fs_algo.pending_keys); every other key is compared now (each key's comparison is final once its
+ * estimate is) and dropped, and the bin keeps only those keys, their truth,
+ * and sums, the best-k candidates and the open aggregate keys. The final
+ * rows equal those of the whole bin up to the order of floating-point
+ * sums. A contribution to such a bin for a key that was not listed breaks
+ * the meter's contract and is counted in late_contributions. */
+void fs_eval_close_part(fs_eval *ev, fs_ns now,
+                        void (*keys)(const void *st, fs_ns before,
+                                     int (*fn)(void *ctx, const fs_key *k, fs_ns since),
+                                     void *ctx),
+                        const void *st);
 /* End of run: finalise every bin ending at or before `limit` (FS_NS_INF:
  * every bin), drop the rest, and write the whole-trace rows. A run cut short
  * by a read error passes the start of the bin it stopped in, so that no bin

@@ -343,3 +343,17 @@ void fs_list_push_tail(fs_list *l, const fs_ftab *t, uint32_t i)
         l->head = i;
     l->tail = i;
 }
+
+void fs_list_keys_before(const fs_list *l, const fs_ftab *t, size_t ts_off, fs_ns before,
+                         int (*fn)(void *ctx, const fs_key *k, fs_ns since), void *ctx)
+{
+    for (uint32_t i = l->head; i != FS_NONE;) {
+        const char *e = fs_ftab_ent(t, i);
+        fs_ns ts;
+        memcpy(&ts, e + ts_off, sizeof ts);
+        if (ts >= before || fn(ctx, (const fs_key *)e, ts))
+            break;
+        const fs_link *ln = (const fs_link *)(const void *)(e + l->off);
+        i = ln->next;
+    }
+}

@@ -126,5 +126,12 @@ static inline void fs_list_init(fs_list *l, size_t link_off)
 void fs_list_unlink(fs_list *l, const fs_ftab *t, uint32_t i);
 void fs_list_push_head(fs_list *l, const fs_ftab *t, uint32_t i);
 void fs_list_push_tail(fs_list *l, const fs_ftab *t, uint32_t i);
+/* For a list kept in order of a time stored in its entries (fs_ns at offset
+ * ts_off, increasing from the head): calls
+ * fn(ctx, key, time) for each entry, oldest first, while its time is before
+ * `before` and fn returns 0. Meters list their pending keys with it
+ * (algo.h). */
+void fs_list_keys_before(const fs_list *l, const fs_ftab *t, size_t ts_off, fs_ns before,
+                         int (*fn)(void *ctx, const fs_key *k, fs_ns since), void *ctx);
 
 #endif

@@ -161,7 +161,8 @@ static int cmd_metrics(void)
     printf("%-26s %s\n", "obs_truncated_ip", "packets lost because snaplen cut the IP header");
     printf("%-26s %s\n", "obs_truncated_l4", "packets whose ports snaplen cut (ports read as 0)");
     printf("%-26s %s\n", "obs_ts_clamped", "timestamps raised to keep time non-decreasing");
-    printf("%-26s %s\n", "late_contributions", "estimates for bins already evaluated (must be 0)");
+    printf("%-26s %s\n", "late_contributions", "estimates for bins already evaluated, or for keys a bin closed in part no longer held (must be 0)");
+    printf("%-26s %s\n", "bins_closed_in_part", "analysis bins closed in part while live entries could still add to them (run option partial_close)");
     printf("%-26s %s\n", "bins", "analysis bins evaluated");
     printf("%-26s %s\n", "meter_*", "counters of the algorithm (see flowsim algorithms NAME)");
     return 0;

@@ -969,7 +969,7 @@ static int sweep_section(fs_sweep *sw, const sw_section *s, int **gtr, int *ngtr
             if (!d) {
                 ERRL(kv->line, "[sweep] unknown key '%s' (known: name, description, traces, "
                      "replicates, seed, bin, topk, prefix4, prefix6, bin_rows, key_totals, "
-                     "timeseries, truth_cache, decode_cache)", k);
+                     "partial_close, timeseries, truth_cache, decode_cache)", k);
                 return -1;
             }
             if (strchr(kv->value, ',') || strstr(kv->value, "..")) {
@@ -1725,8 +1725,8 @@ static int run_shard(const fs_sweep *sw, const shard *sh, const char *out, int c
         argv[argc++] = strdup(sw->pt[sh->pts[i]].spec);
     }
     const char *opts[] = {"seeds", "seed", "bin", "topk", "prefix4", "prefix6", "bin_rows",
-                          "key_totals", "records", "timeseries", "truth_cache",
-                          "decode_cache"};
+                          "key_totals", "partial_close", "records", "timeseries",
+                          "truth_cache", "decode_cache"};
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
         char o[64], v[1024];
         const fs_param_def *d = fs_params_find(fs_run_params_def, fs_run_nparams, opts[i]);
@@ -2321,7 +2321,8 @@ static int collect(const fs_sweep *sw, const char *out, int argc, char **argv)
     json_object_object_add(m, "sweep", so);
     json_object *ro = json_object_new_object();
     const char *opts[] = {"seeds", "seed", "bin", "topk", "prefix4", "prefix6", "bin_rows",
-                          "key_totals", "timeseries", "truth_cache", "decode_cache"};
+                          "key_totals", "partial_close", "timeseries", "truth_cache",
+                          "decode_cache"};
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
         char v[1024];
         fs_param_format(fs_params_find(fs_run_params_def, fs_run_nparams, opts[i]), &sw->cfg,

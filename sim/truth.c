@@ -153,6 +153,8 @@ int64_t fs_truth_next_bin(fs_truth *t, int64_t k)
 
 void fs_truth_release_below(fs_truth *t, int64_t k, int64_t *released_below)
 {
+    if (k < *released_below)
+        return;  /* released already (a bin closed in part, eval.h) */
     for (fs_tbin *b = t->head; b; b = b->next)
         if (b->bin >= *released_below && b->bin < k)
             b->refs--;
