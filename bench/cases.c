@@ -434,7 +434,7 @@ static int evalcore_init(bc_evalcore *c, uint64_t nflows, char *msg, size_t msgl
     c->have_truth = 1;
     c->devnull = fopen("/dev/null", "w");
     fs_eval_cfg cfg = {b, 10, 24, 48, FS_BINROWS_TOTAL, fs_bin_of(&b, BC_EPOCH),
-                       FS_KEYTOT_TRACE};
+                       FS_KEYTOT_TRACE, 1};
     if (!c->devnull || fs_eval_init(&c->ev, &cfg, &c->truth, 0, c->devnull, "p0,netflow,,0,0")) {
         snprintf(msg, msglen, "cannot set up the evaluation");
         return -1;

@@ -12,7 +12,7 @@
 # flowsim measured in the same run: the machine is shared, so only ratios
 # from one run are comparable. Then: 1, 4 and 16 sampled pipelines in one
 # pass, and max RSS on traces of duration D and 10 D at the same concurrency
-# (also with --key-totals trace and with --partial-close=no).
+# (also with --key-totals trace and with --partial-close=0).
 #
 # Writes OUTDIR/e2e.csv (medians), OUTDIR/e2e_runs.csv (every run) and
 # OUTDIR/summary.txt (printed at the end).
@@ -263,7 +263,7 @@ done
 # with the default whole-trace key totals and, when flowsim has the option,
 # default (--key-totals bins: whole-trace rows are sums over bins, and bins
 # held open by long flows are closed in part), with --key-totals trace
-# (whole-trace per-key tables) and with --partial-close=no (such bins are
+# (whole-trace per-key tables) and with --partial-close=0 (such bins are
 # kept whole until their last flow is exported).
 declare -A PEAKENT
 MEM_TOOLS=flowsim_netflow
@@ -280,7 +280,7 @@ if [ -n "${IN_PATH[mem_1x]:-}" ] && [ -n "${IN_PATH[mem_10x]:-}" ]; then
         for t in $MEM_TOOLS; do
             kt=() meter=netflow
             [ "$t" = flowsim_netflow_keytotals_trace ] && kt=(--key-totals trace)
-            [ "$t" = flowsim_netflow_whole_bins ] && kt=(--partial-close=no)
+            [ "$t" = flowsim_netflow_whole_bins ] && kt=(--partial-close=0)
             for n in mem_1x mem_10x; do
                 rm -rf "$TMP/run"
                 run_cmd "$FLOWSIM" run "${IN_PATH[$n]}" -m "$meter" --records none --timeseries none \
@@ -428,6 +428,6 @@ S=$OUT/summary.txt
     echo "  pipelines        $BUILD/flowsim run TRACE -m 'sampled-netflow:rate=1/100' (x k) --records none --timeseries none --truth-cache off -q"
     echo "  memory           $BUILD/flowsim run TRACE -m netflow --records none --timeseries none --truth-cache off -q --out DIR"
     echo "                   (flowsim_netflow_keytotals_trace: the same with --key-totals trace;"
-    echo "                    flowsim_netflow_whole_bins: the same with --partial-close=no)"
+    echo "                    flowsim_netflow_whole_bins: the same with --partial-close=0)"
 } > "$S"
 cat "$S"

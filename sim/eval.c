@@ -44,6 +44,18 @@ struct fs_ebin {
     struct fs_ebin *next;
 };
 
+typedef struct tshared tshared;
+struct tshared {
+    fs_ftab agg[AGG__COUNT];   /* true aggregates over the whole trace
+                                  (key_totals trace), when has_agg       */
+    int     has_agg;
+    fs_ftab_pool pool;         /* tables of the bins' aggregates          */
+    /* scratch of the evaluations, which finalise one after another: a
+     * bin's estimated aggregates, and a meter's pending keys (pkent) */
+    fs_ftab bin_agg[AGG__COUNT];
+    fs_ftab pend;
+};
+static tshared *get_shared(fs_eval *ev);
 static void binpart_free(binpart *P);
 static int  binpart_has_key(const binpart *P, const fs_key *k, uint64_t h);
 
@@ -79,13 +91,15 @@ int fs_eval_init(fs_eval *ev, const fs_eval_cfg *cfg, fs_truth *truth, uint64_t 
     if (!ev->prefix)
         return -1;
     fs_ftab_pool_init(&ev->pool, sizeof(eent));
-    if (fs_ftab_init(&ev->pend, sizeof(pkent), 64, 0, seed))
-        return -1;
     for (int a = 0; a < AGG__COUNT; a++)
-        if ((cfg->key_totals == FS_KEYTOT_TRACE &&
-             fs_ftab_init(&ev->all_agg[a], sizeof(aent), 64, 0, seed)) ||
-            fs_ftab_init(&ev->bin_agg[a], sizeof(aent), 64, 0, seed))
+        if (cfg->key_totals == FS_KEYTOT_TRACE &&
+            fs_ftab_init(&ev->all_agg[a], sizeof(aent), 64, 0, seed))
             return -1;
+    tshared *sh = get_shared(ev);
+    if (!sh)
+        return -1;
+    ev->bin_agg = sh->bin_agg;
+    ev->pend = &sh->pend;
     truth->users++;
     return 0;
 }
@@ -98,12 +112,9 @@ void fs_eval_free(fs_eval *ev)
         binpart_free(b->part);
         free(b);
     }
-    fs_ftab_free(&ev->pend);
     ev->head = NULL;
-    for (int a = 0; a < AGG__COUNT; a++) {
+    for (int a = 0; a < AGG__COUNT; a++)
         fs_ftab_free(&ev->all_agg[a]);
-        fs_ftab_free(&ev->bin_agg[a]);
-    }
     fs_ftab_pool_free(&ev->pool);
     free(ev->prefix);
     ev->prefix = NULL;
@@ -543,8 +554,6 @@ out:
  * per size decade, the true aggregates and the true top-k flows. Each
  * evaluation then walks only its own estimates, so the cost of a pipeline
  * follows the flows it reported, not all the flows of the bin. */
-typedef struct tshared tshared;
-
 typedef struct tsum {
     fs_acc   total, proto[256];
     uint8_t  proto_seen[256];
@@ -558,12 +567,6 @@ typedef struct tsum {
     uint32_t ntop;
 } tsum;
 
-struct tshared {
-    fs_ftab agg[AGG__COUNT];   /* true aggregates over the whole trace
-                                  (key_totals trace), when has_agg       */
-    int     has_agg;
-    fs_ftab_pool pool;         /* tables of the bins' aggregates          */
-};
 
 static void tsum_free(void *p)
 {
@@ -579,8 +582,12 @@ static void tsum_free(void *p)
 static void tshared_free(void *p)
 {
     tshared *s = p;
-    for (int g = 0; s->has_agg && g < AGG__COUNT; g++)
-        fs_ftab_free(&s->agg[g]);
+    for (int g = 0; g < AGG__COUNT; g++) {
+        if (s->has_agg)
+            fs_ftab_free(&s->agg[g]);
+        fs_ftab_free(&s->bin_agg[g]);
+    }
+    fs_ftab_free(&s->pend);
     fs_ftab_pool_free(&s->pool);
     free(s);
 }
@@ -592,6 +599,13 @@ static tshared *get_shared(fs_eval *ev)
         tshared *s = calloc(1, sizeof *s);
         if (!s)
             return NULL;
+        int bad = fs_ftab_init(&s->pend, sizeof(pkent), 64, 0, ev->seed);
+        for (int g = 0; g < AGG__COUNT; g++)
+            bad |= fs_ftab_init(&s->bin_agg[g], sizeof(aent), 64, 0, ev->seed);
+        if (bad) {
+            tshared_free(s);
+            return NULL;
+        }
         fs_ftab_pool_init(&s->pool, sizeof(aent));
         tr->shared = s;
         tr->shared_free = tshared_free;
@@ -1108,10 +1122,10 @@ static int close_part(fs_eval *ev, fs_ebin *E, fs_tbin *T, fs_ns end, uint32_t n
         goto fail;
     work_init(w, ts);
     /* the keys the meter can still add to this bin, with their truth */
-    for (uint32_t i = 0; i < ev->pend.hwm; i++) {
-        if (!fs_ftab_live(&ev->pend, i))
+    for (uint32_t i = 0; i < ev->pend->hwm; i++) {
+        if (!fs_ftab_live(ev->pend, i))
             continue;
-        const pkent *p = fs_ftab_ent(&ev->pend, i);
+        const pkent *p = fs_ftab_ent(ev->pend, i);
         if (p->since >= end)
             continue;
         int created;
@@ -1378,10 +1392,10 @@ static int pend_add(void *vctx, const fs_key *k, fs_ns since)
 {
     pend_ctx *c = vctx;
     int created;
-    uint32_t i = fs_ftab_upsert(&c->ev->pend, k, fs_key_hash(k, c->ev->seed), &created);
+    uint32_t i = fs_ftab_upsert(c->ev->pend, k, fs_key_hash(k, c->ev->seed), &created);
     if (i == FS_NONE)
         return c->err = 1;
-    pkent *p = fs_ftab_ent(&c->ev->pend, i);
+    pkent *p = fs_ftab_ent(c->ev->pend, i);
     if (!created) {
         p->since = since < p->since ? since : p->since;
         return 0;
@@ -1453,7 +1467,7 @@ void fs_eval_close_part(fs_eval *ev, fs_ns now,
         E0 = E0 && E0->bin == k ? E0->next : E0;
         tb = tb && tb->bin == k ? tb->next : tb;
     }
-    fs_ftab_clear(&ev->pend);
+    fs_ftab_clear(ev->pend);
     keys(st, fs_bin_end(bn, last), pend_add, &c);
     if (!c.err) {
         qsort(c.since, c.nsince, sizeof *c.since, cmp_ns);  /* listed in order: no work */
@@ -1477,7 +1491,7 @@ void fs_eval_close_part(fs_eval *ev, fs_ns now,
         }
     }
     free(c.since);
-    fs_ftab_clear(&ev->pend);
+    fs_ftab_clear(ev->pend);
     if (ev->closed_below > ev->released_below)
         fs_truth_release_below(ev->truth, ev->closed_below, &ev->released_below);
 }

@@ -138,9 +138,11 @@ typedef struct fs_eval {
     double      flow_topk_recall, flow_topk_precision, flow_topk_bins;
     fs_ftab     all_agg[3];   /* key_totals trace: estimates per key    */
     fs_aggsum   all_aggsum[3];/* key_totals bins                        */
-    fs_ftab     bin_agg[3];   /* scratch, reused per bin */
+    fs_ftab    *bin_agg;      /* scratch [3], shared by the evaluations
+                                 of one truth (eval.c, tshared)         */
     fs_ftab_pool pool;        /* tables of finalised bins, for reuse    */
-    fs_ftab     pend;         /* scratch: the meter's pending keys      */
+    fs_ftab    *pend;         /* scratch: the meter's pending keys (shared
+                                 like bin_agg)                          */
     uint64_t    part_closed;  /* bins closed in part                    */
     /* output */
     FILE       *out;
