@@ -348,10 +348,11 @@ void fs_list_keys_before(const fs_list *l, const fs_ftab *t, size_t ts_off, fs_n
                          int (*fn)(void *ctx, const fs_key *k, fs_ns since), void *ctx)
 {
     for (uint32_t i = l->head; i != FS_NONE;) {
-        const char *e = fs_ftab_ent(t, i);
+        const fs_key *k = fs_ftab_ent(t, i);
+        const char *e = (const char *)k;
         fs_ns ts;
         memcpy(&ts, e + ts_off, sizeof ts);
-        if (ts >= before || fn(ctx, (const fs_key *)e, ts))
+        if (ts >= before || fn(ctx, k, ts))
             break;
         const fs_link *ln = (const fs_link *)(const void *)(e + l->off);
         i = ln->next;
