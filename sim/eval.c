@@ -424,6 +424,21 @@ static int aggtruth_make(aggtruth *at, const fs_ftab *T, uint64_t k64)
     return 0;
 }
 
+/* One aggregate key's share of the error sums, which start at the true sums
+ * (every true key counted as missed): its estimate against its truth, or,
+ * without one (has_t 0), a key only the estimates have. */
+static void agg_err(double *err_by, double *err_pk, double e_by, double e_pk, int has_t,
+                    double t_by, double t_pk)
+{
+    if (has_t) {
+        *err_by += fabs(e_by - t_by) - t_by;
+        *err_pk += fabs(e_pk - t_pk) - t_pk;
+    } else {
+        *err_by += fabs(e_by);
+        *err_pk += fabs(e_pk);
+    }
+}
+
 /* The end of one aggregate's comparison: the error sums, the estimates' top
  * k (re, ke) against the truth's (at->top), and the per-key rows of the true
  * top k (tkey, t_by and e_by: their keys, true and estimated bytes). The
@@ -524,16 +539,9 @@ static void write_agg(fs_eval *ev, const char *bin, int a, const fs_ftab *T, con
     for (uint32_t j = 0; j < ne; j++) {
         const aent *e = fs_ftab_ent(E, j);
         uint32_t i = T ? fs_ftab_find(T, &e->key, fs_key_hash(&e->key, T->seed)) : FS_NONE;
-        if (i != FS_NONE) {
-            const aent *t = fs_ftab_ent(T, i);
-            err_by += fabs(e->by - t->by) - t->by;
-            err_pk += fabs(e->pk - t->pk) - t->pk;
-            ix[m] = i;
-        } else {
-            err_by += fabs(e->by);
-            err_pk += fabs(e->pk);
-            ix[m] = nt + eonly++;
-        }
+        const aent *t = i != FS_NONE ? fs_ftab_ent(T, i) : NULL;
+        agg_err(&err_by, &err_pk, e->by, e->pk, t != NULL, t ? t->by : 0, t ? t->pk : 0);
+        ix[m] = t ? i : nt + eonly++;
         ve[m++] = e->by;
     }
     uint32_t ke = top_k_ix(ve, ix, m, k, re);
@@ -945,6 +953,17 @@ static int binpart_has_key(const binpart *P, const fs_key *k, uint64_t h)
 
 /* The truth of e's key: from the whole truth table T (NULL: none), or, in a
  * bin closed in part, from what the bin kept. */
+/* The truth of key k in the whole truth table T (NULL: none). */
+static const tval *truth_in(const fs_tbin *T, const fs_key *k, tval *out)
+{
+    uint32_t i = T ? fs_ftab_find(&T->tab, k, fs_key_hash(k, T->tab.seed)) : FS_NONE;
+    if (i == FS_NONE)
+        return NULL;
+    const fs_truth_ent *t = fs_ftab_ent(&T->tab, i);
+    *out = (tval){(double)t->pkts, (double)t->bytes, i};
+    return out;
+}
+
 static const tval *truth_of(const fs_tbin *T, const binpart *P, const eent *e, uint64_t seed,
                             tval *out)
 {
@@ -956,14 +975,7 @@ static const tval *truth_of(const fs_tbin *T, const binpart *P, const eent *e, u
         *out = (tval){k->t_pk, k->t_by, k->ix};
         return out;
     }
-    if (!T)
-        return NULL;
-    uint32_t i = fs_ftab_find(&T->tab, &e->key, fs_key_hash(&e->key, T->tab.seed));
-    if (i == FS_NONE)
-        return NULL;
-    const fs_truth_ent *t = fs_ftab_ent(&T->tab, i);
-    *out = (tval){(double)t->pkts, (double)t->bytes, i};
-    return out;
+    return truth_in(T, &e->key, out);
 }
 
 /* Closes aggregate g of a bin in part: EA holds the estimates of the closed
@@ -1027,16 +1039,9 @@ static int agg_close_part(fs_eval *ev, binpart *P, int g, const fs_ftab *TA, agg
         if (fs_ftab_find(&ap->open, &e->key, h) != FS_NONE)
             continue;
         uint32_t i = TA ? fs_ftab_find(TA, &e->key, fs_key_hash(&e->key, TA->seed)) : FS_NONE;
-        if (i != FS_NONE) {
-            const aent *t = fs_ftab_ent(TA, i);
-            ap->err_by += fabs(e->by - t->by) - t->by;
-            ap->err_pk += fabs(e->pk - t->pk) - t->pk;
-            ix[m] = i;
-        } else {
-            ap->err_by += fabs(e->by);
-            ap->err_pk += fabs(e->pk);
-            ix[m] = ap->nt + ap->eonly++;
-        }
+        const aent *t = i != FS_NONE ? fs_ftab_ent(TA, i) : NULL;
+        agg_err(&ap->err_by, &ap->err_pk, e->by, e->pk, t != NULL, t ? t->by : 0, t ? t->pk : 0);
+        ix[m] = t ? i : ap->nt + ap->eonly++;
         ve[m++] = e->by;
     }
     ap->ncand = top_k_ix(ve, ix, m, k, ap->cand);
@@ -1077,15 +1082,8 @@ static void agg_finish_part(fs_eval *ev, const char *bin, int g, aggpart *ap, co
     double err_by = ap->err_by, err_pk = ap->err_pk;
     for (uint32_t j = 0; j < no; j++, m++) {
         const aopen *o = fs_ftab_ent(&ap->open, j);
-        if (o->has_t) {
-            err_by += fabs(o->e_by - o->t_by) - o->t_by;
-            err_pk += fabs(o->e_pk - o->t_pk) - o->t_pk;
-            ix[m] = o->ix;
-        } else {
-            err_by += fabs(o->e_by);
-            err_pk += fabs(o->e_pk);
-            ix[m] = ap->nt + ap->eonly++;
-        }
+        agg_err(&err_by, &err_pk, o->e_by, o->e_pk, o->has_t, o->t_by, o->t_pk);
+        ix[m] = o->has_t ? o->ix : ap->nt + ap->eonly++;
         ve[m] = o->e_by;
     }
     for (uint32_t y = 0; y < ap->at.ntop; y++) {
@@ -1133,14 +1131,12 @@ static int close_part(fs_eval *ev, fs_ebin *E, fs_tbin *T, fs_ns end, uint32_t n
         if (j == FS_NONE)
             goto fail;
         pkent *q = fs_ftab_ent(&P->keys, j);
-        uint32_t t = T ? fs_ftab_find(&T->tab, &p->key, fs_key_hash(&p->key, T->tab.seed))
-                       : FS_NONE;
-        if (t != FS_NONE) {
-            const fs_truth_ent *te = fs_ftab_ent(&T->tab, t);
+        tval tv;
+        if (truth_in(T, &p->key, &tv)) {
             q->has_t = 1;
-            q->t_pk = (double)te->pkts;
-            q->t_by = (double)te->bytes;
-            q->ix = t;
+            q->t_pk = tv.pk;
+            q->t_by = tv.by;
+            q->ix = tv.ix;
         }
     }
     /* their estimates so far move to a small table; the rest are final.
@@ -1164,7 +1160,7 @@ static int close_part(fs_eval *ev, fs_ebin *E, fs_tbin *T, fs_ns end, uint32_t n
             continue;
         }
         tval tv;
-        const tval *t = truth_of(T, NULL, e, 0, &tv);
+        const tval *t = truth_in(T, &e->key, &tv);
         fold_flow(w, e, t);
         fold_aggs(ev, e, ev->bin_agg, 0);
         rank_insert(P->cand, &P->ncand, k, (rank){e->bytes, t ? t->ix : tn + j});
