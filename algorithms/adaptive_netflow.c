@@ -529,6 +529,19 @@ static fs_ns anf_advance(void *st, fs_ns now)
 }
 
 /* ---- per packet [§2.3] ------------------------------------------------------ */
+/* Packets the skip-drawn sampler passes over change nothing but `seen` (FCE
+ * sees every packet, coin draws decide per packet). */
+static uint64_t anf_pass(void *st, uint64_t n)
+{
+    anf_state *s = st;
+    if (!s->started || s->p.fce || s->p.draw == DRAW_COIN)
+        return 0;
+    uint64_t m = s->skip < n ? s->skip : n;
+    s->skip -= m;
+    s->seen += m;
+    return m;
+}
+
 static fs_ns anf_packet(void *st, const fs_pkt *p)
 {
     anf_state *s = st;
@@ -800,4 +813,5 @@ const fs_algo fs_algo_adaptive_netflow = {
     .destroy = anf_destroy,
     .estimate = anf_estimate,
     .stats = anf_stats,
+    .pass = anf_pass,
 };

@@ -134,6 +134,13 @@ typedef struct fs_algo {
      * part: it compares and drops every other key (eval.h, partial_close). */
     void  (*pending_keys)(const void *st, fs_ns before,
                           int (*fn)(void *ctx, const fs_key *k, fs_ns since), void *ctx);
+    /* optional (NULL: none): passes over up to n packets, counting them as
+     * seen, when packet() would change nothing else for them whatever they
+     * are (its packet sampler skips them); returns how many (0: the next
+     * packet must go through packet()). The engine calls it only for packets
+     * that come before the meter's next event (the last value packet() or
+     * advance() returned), so that event still stands afterwards. */
+    uint64_t (*pass)(void *st, uint64_t n);
 } fs_algo;
 
 /* ---- record stages ------------------------------------------------------

@@ -400,6 +400,18 @@ static void count_pair(fsl_state *s, uint32_t i, const fsl_ent *e, fs_ns ts, dou
     s->bin_bytes[at] += bytes;
 }
 
+/* Packets the packet sampler (stage 1) passes over change nothing but
+ * `seen` once the meter has started. */
+static uint64_t fsl_pass(void *st, uint64_t n)
+{
+    fsl_state *s = st;
+    if (!s->started)
+        return 0;
+    uint64_t m = fs_sampler_pass(&s->samp, n);
+    s->seen += m;
+    return m;
+}
+
 static fs_ns fsl_packet(void *st, const fs_pkt *pk)
 {
     fsl_state *s = st;
@@ -879,4 +891,5 @@ const fs_algo fs_algo_flow_slices = {
     .destroy = fsl_destroy,
     .estimate = fsl_estimate,
     .stats = fsl_stats,
+    .pass = fsl_pass,
 };

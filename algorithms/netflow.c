@@ -259,6 +259,16 @@ static fs_ns nf_packet(void *st, const fs_pkt *p)
     return s->next = next_event(s, &which);
 }
 
+static uint64_t nf_pass(void *st, uint64_t n)
+{
+    nf_state *s = st;
+    if (!s->sampled)
+        return 0;
+    uint64_t m = fs_sampler_pass(&s->samp, n);
+    s->seen_pkts += m;
+    return m;
+}
+
 static void nf_flush(void *st, fs_ns end)
 {
     nf_state *s = st;
@@ -446,4 +456,5 @@ const fs_algo fs_algo_sampled_netflow = {
     .destroy = nf_destroy,
     .estimate = nf_estimate,
     .stats = nf_stats,
+    .pass = nf_pass,
 };

@@ -60,4 +60,16 @@ static inline int fs_sampler_take(fs_sampler *s, const fs_pkt *p)
     return fs_sampler_take_slow(s, p);
 }
 
+/* Passes over up to n packets that are certainly not selected, as n calls of
+ * fs_sampler_take returning 0 would, and returns how many (0 when the next
+ * packet may be selected, or the mode decides per packet). */
+static inline uint64_t fs_sampler_pass(fs_sampler *s, uint64_t n)
+{
+    if (s->mode != FS_SAMP_RANDOM && s->mode != FS_SAMP_SYSTEMATIC)
+        return 0;
+    uint64_t m = s->skip < n ? s->skip : n;
+    s->skip -= m;
+    return m;
+}
+
 #endif

@@ -18,6 +18,8 @@ static int set_run(const char *name, const char *value, void *ctx, char *err, si
     return fs_param_set(d, ctx, value, "th_run", err, errlen);
 }
 
+void (*th_spec_hook)(struct fs_pipeline_spec *ps, int n);
+
 int th_run(const char *const *traces, int ntraces, const char *const *specs, int nspecs,
            const char *opts, char *outdir, size_t n)
 {
@@ -45,6 +47,8 @@ int th_run(const char *const *traces, int ntraces, const char *const *specs, int
             fprintf(stderr, "th_run: %s\n", err);
             goto out;
         }
+    if (th_spec_hook)
+        th_spec_hook(ps, nspecs);
     char *argv[] = {(char *)"test"};
     rc = fs_run(&cfg, traces, ntraces, ps, nspecs, 1, argv);
 out:

@@ -11,6 +11,11 @@
 int th_run(const char *const *traces, int ntraces, const char *const *specs, int nspecs,
            const char *opts, char *outdir, size_t n);
 
+/* Called by th_run (when set) with the parsed pipelines, before the run: a
+ * test may change them, e.g. swap in a copy of an algorithm's op table. */
+struct fs_pipeline_spec;
+extern void (*th_spec_hook)(struct fs_pipeline_spec *ps, int n);
+
 /* Values of one metric, one per replicate in replicate order, from
  * results.csv. Returns how many were found (at most max). */
 int th_metric(const char *outdir, int pipeline, const char *bin, const char *agg,
