@@ -325,6 +325,22 @@ static void agg_add(fs_ftab *t, const fs_key *ak, double by, double pk)
     e->pk += pk;
 }
 
+/* Batched lookups of keys k[0..n) (n <= FS_FTAB_BATCH) in table t (NULL:
+ * none, every index FS_NONE). */
+static void find_batch(const fs_ftab *t, uint64_t seed, const fs_key *const *k, uint32_t *out,
+                       unsigned n)
+{
+    if (!t) {
+        for (unsigned x = 0; x < n; x++)
+            out[x] = FS_NONE;
+        return;
+    }
+    uint64_t h[FS_FTAB_BATCH];
+    for (unsigned x = 0; x < n; x++)
+        h[x] = fs_key_hash(k[x], seed);
+    fs_ftab_find_batch(t, k, h, out, n);
+}
+
 static const aent *agg_find(const fs_ftab *t, const fs_key *ak)
 {
     if (!t)
@@ -536,13 +552,21 @@ static void write_agg(fs_eval *ev, const char *bin, int a, const fs_ftab *T, con
     if (!ve || !ix || !re || agg_toprows(at, T, E, &tkey, &t_by, &e_by))
         goto out;
     double err_by = at->t_by, err_pk = at->t_pk;
-    for (uint32_t j = 0; j < ne; j++) {
-        const aent *e = fs_ftab_ent(E, j);
-        uint32_t i = T ? fs_ftab_find(T, &e->key, fs_key_hash(&e->key, T->seed)) : FS_NONE;
-        const aent *t = i != FS_NONE ? fs_ftab_ent(T, i) : NULL;
-        agg_err(&err_by, &err_pk, e->by, e->pk, t != NULL, t ? t->by : 0, t ? t->pk : 0);
-        ix[m] = t ? i : nt + eonly++;
-        ve[m++] = e->by;
+    for (uint32_t j0 = 0; j0 < ne; j0 += FS_FTAB_BATCH) {
+        unsigned n = ne - j0 < FS_FTAB_BATCH ? ne - j0 : FS_FTAB_BATCH;
+        const fs_key *bk[FS_FTAB_BATCH];
+        uint32_t bi[FS_FTAB_BATCH];
+        for (unsigned x = 0; x < n; x++)
+            bk[x] = &((const aent *)fs_ftab_ent(E, j0 + x))->key;
+        find_batch(T, T ? T->seed : 0, bk, bi, n);
+        for (unsigned x = 0; x < n; x++) {
+            const aent *e = fs_ftab_ent(E, j0 + x);
+            uint32_t i = bi[x];
+            const aent *t = i != FS_NONE ? fs_ftab_ent(T, i) : NULL;
+            agg_err(&err_by, &err_pk, e->by, e->pk, t != NULL, t ? t->by : 0, t ? t->pk : 0);
+            ix[m] = t ? i : nt + eonly++;
+            ve[m++] = e->by;
+        }
     }
     uint32_t ke = top_k_ix(ve, ix, m, k, re);
     agg_result(ev, bin, a, at, err_by, err_pk, re, ke, tkey, t_by, e_by, write, acc);
@@ -951,8 +975,6 @@ static int binpart_has_key(const binpart *P, const fs_key *k, uint64_t h)
     return fs_ftab_find(&P->keys, k, h) != FS_NONE;
 }
 
-/* The truth of e's key: from the whole truth table T (NULL: none), or, in a
- * bin closed in part, from what the bin kept. */
 /* The truth of key k in the whole truth table T (NULL: none). */
 static const tval *truth_in(const fs_tbin *T, const fs_key *k, tval *out)
 {
@@ -964,18 +986,35 @@ static const tval *truth_in(const fs_tbin *T, const fs_key *k, tval *out)
     return out;
 }
 
-static const tval *truth_of(const fs_tbin *T, const binpart *P, const eent *e, uint64_t seed,
-                            tval *out)
+/* Where the truth of an estimated key is looked up: the whole truth table T
+ * (NULL: none), or, in a bin closed in part, what the bin kept. Gives the
+ * table (NULL: no truth) and its hash seed. */
+static const fs_ftab *truth_tab(const fs_tbin *T, const binpart *P, uint64_t seed,
+                                uint64_t *tseed)
 {
     if (P) {
-        uint32_t i = fs_ftab_find(&P->keys, &e->key, fs_key_hash(&e->key, seed));
-        const pkent *k = i == FS_NONE ? NULL : fs_ftab_ent(&P->keys, i);
-        if (!k || !k->has_t)
+        *tseed = seed;
+        return &P->keys;
+    }
+    *tseed = T ? T->tab.seed : 0;
+    return T ? &T->tab : NULL;
+}
+
+/* The truth at index i (FS_NONE: none) of truth_tab's table. */
+static const tval *truth_at(const fs_tbin *T, const binpart *P, uint32_t i, tval *out)
+{
+    if (i == FS_NONE)
+        return NULL;
+    if (P) {
+        const pkent *k = fs_ftab_ent(&P->keys, i);
+        if (!k->has_t)
             return NULL;
         *out = (tval){k->t_pk, k->t_by, k->ix};
         return out;
     }
-    return truth_in(T, &e->key, out);
+    const fs_truth_ent *t = fs_ftab_ent(&T->tab, i);
+    *out = (tval){(double)t->pkts, (double)t->bytes, i};
+    return out;
 }
 
 /* Closes aggregate g of a bin in part: EA holds the estimates of the closed
@@ -1264,15 +1303,27 @@ static void finalize_bin(fs_eval *ev, int64_t k, fs_tbin *T, fs_ebin *E)
     uint32_t ke = 0;
     for (uint32_t c = 0; c < nc; c++)
         rank_insert(re, &ke, k_est, P->cand[c]);
-    for (uint32_t j = 0; j < ne; j++) {
-        if (!fs_ftab_live(&E->tab, j))
-            continue;
-        const eent *e = fs_ftab_ent(&E->tab, j);
-        tval tv;
-        const tval *t = truth_of(T, P, e, ev->seed, &tv);
-        fold_flow(w, e, t);
-        fold_aggs(ev, e, aggs ? ev->bin_agg : NULL, 1);
-        rank_insert(re, &ke, k_est, (rank){e->bytes, t ? t->ix : base + j});
+    uint64_t tseed;
+    const fs_ftab *tt = truth_tab(T, P, ev->seed, &tseed);
+    for (uint32_t j0 = 0; j0 < ne; j0 += FS_FTAB_BATCH) {
+        /* the truth of a batch of live estimates, looked up together */
+        const fs_key *bk[FS_FTAB_BATCH];
+        uint32_t bj[FS_FTAB_BATCH], bi[FS_FTAB_BATCH];
+        unsigned n = 0;
+        for (uint32_t j = j0; j < ne && j < j0 + FS_FTAB_BATCH; j++)
+            if (fs_ftab_live(&E->tab, j)) {
+                bj[n] = j;
+                bk[n++] = &((const eent *)fs_ftab_ent(&E->tab, j))->key;
+            }
+        find_batch(tt, tseed, bk, bi, n);
+        for (unsigned x = 0; x < n; x++) {
+            const eent *e = fs_ftab_ent(&E->tab, bj[x]);
+            tval tv;
+            const tval *t = truth_at(T, P, bi[x], &tv);
+            fold_flow(w, e, t);
+            fold_aggs(ev, e, aggs ? ev->bin_agg : NULL, 1);
+            rank_insert(re, &ke, k_est, (rank){e->bytes, t ? t->ix : base + bj[x]});
+        }
     }
     uint32_t kt = ts ? ts->ntop : 0;
     double rc = NAN, pr = NAN;

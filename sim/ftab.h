@@ -46,6 +46,13 @@ void  fs_ftab_clear(fs_ftab *t);
 uint64_t fs_key_hash(const fs_key *k, uint64_t seed);
 /* Index of the entry with this key, or FS_NONE. h = fs_key_hash(k, seed). */
 uint32_t fs_ftab_find(const fs_ftab *t, const fs_key *k, uint64_t h);
+/* n lookups at once: out[i] = fs_ftab_find(t, k[i], h[i]). The slots, then
+ * the entries, of all n are fetched before the first is compared, so a batch
+ * of lookups that miss the cache waits for memory about once, not n times.
+ * n <= FS_FTAB_BATCH. */
+#define FS_FTAB_BATCH 16
+void  fs_ftab_find_batch(const fs_ftab *t, const fs_key *const *k, const uint64_t *h,
+                         uint32_t *out, unsigned n);
 /* Inserts a new entry (the key must be absent); returns its index, with the
  * entry zeroed except for the key, or FS_NONE when the limit is reached or
  * memory runs out. */
