@@ -12,16 +12,29 @@
  * pages requested: such a table is then faulted in 2 MiB at a time instead
  * of 4 KiB. Page faults cost about 12 us each on the paravirtualized
  * machines we measure on, and a sampled pipeline's tables of a few MiB were
- * a thousand of them. Freeing a mapped array returns the memory at once.
- * Smaller arrays come from malloc. Mapped memory is zero, as calloc's. */
-#define BIG_ARRAY ((size_t)1 << 20)
-#define HUGE_PAGE ((size_t)2 << 20)
+ * a thousand of them. A mapped array grows in place while its mapping has
+ * room, and otherwise moves by mremap (page tables move, nothing is copied
+ * or faulted again). The entry array of a table with a capacity limit (a
+ * meter's cache) is mapped for the whole limit, up to RESERVE_MAX, at once:
+ * untouched pages cost nothing, and growing it is free. Freeing a mapped
+ * array returns the memory at once. Smaller arrays come from malloc.
+ * Mapped memory is zero, as calloc's. `room` below is the bytes an array may
+ * fill in place: its size when malloc'd, its mapping's length when mapped. */
+#define BIG_ARRAY   ((size_t)1 << 20)
+#define HUGE_PAGE   ((size_t)2 << 20)
+#define RESERVE_MAX ((size_t)1 << 30)
 
 static size_t map_len(size_t n)
 {
     return (n + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
 }
 
+static size_t arr_room(size_t n)
+{
+    return n < BIG_ARRAY ? n : map_len(n);
+}
+
+/* An array of n bytes, zeroed, with room arr_room(n). */
 static void *arr_alloc(size_t n)
 {
     if (n < BIG_ARRAY)
@@ -30,8 +43,8 @@ static void *arr_alloc(size_t n)
     if (len < n || len + HUGE_PAGE < len)
         return NULL;
     /* one page more than needed, then the unaligned head and tail go back */
-    char *p = mmap(NULL, len + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                   -1, 0);
+    char *p = mmap(NULL, len + HUGE_PAGE, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
         return NULL;
     size_t head = (HUGE_PAGE - (size_t)((uintptr_t)p & (HUGE_PAGE - 1))) & (HUGE_PAGE - 1);
@@ -46,41 +59,41 @@ static void *arr_alloc(size_t n)
     return p;
 }
 
-static void arr_free(void *p, size_t n)
+static void arr_free(void *p, size_t room)
 {
     if (!p)
         return;
-    if (n < BIG_ARRAY)
+    if (room < BIG_ARRAY)
         free(p);
     else
-        munmap(p, map_len(n));
+        munmap(p, room);
 }
 
-/* Grows an array from old to n bytes (n > old), keeping its contents. A
- * mapped array grows in place while its mapping has room; a large one moves
- * by mremap (no copy, no second copy resident). */
-#define REMAP_ARRAY ((size_t)64 << 20)
-
-static void *arr_grow(void *p, size_t old, size_t n)
+/* Grows an array of room *room from old to n bytes (n > old), keeping its
+ * contents; updates *room. */
+static void *arr_grow(void *p, size_t *room, size_t old, size_t n)
 {
-    if (n < BIG_ARRAY)
-        return realloc(p, n);
-    if (old >= BIG_ARRAY && n <= map_len(old))
+    if (n <= *room)
         return p;
-    if (old >= REMAP_ARRAY) {
-        void *q = mremap(p, map_len(old), map_len(n), MREMAP_MAYMOVE);
+    void *q;
+    if (n < BIG_ARRAY) {
+        q = realloc(p, n);
+    } else if (*room >= BIG_ARRAY) {
+        q = mremap(p, *room, map_len(n), MREMAP_MAYMOVE);
         if (q == MAP_FAILED)
             return NULL;
 #ifdef MADV_HUGEPAGE
         madvise(q, map_len(n), MADV_HUGEPAGE);
 #endif
-        return q;
+    } else {
+        q = arr_alloc(n);
+        if (q) {
+            memcpy(q, p, old);
+            free(p);
+        }
     }
-    void *q = arr_alloc(n);
-    if (!q)
-        return NULL;
-    memcpy(q, p, old);
-    arr_free(p, old);
+    if (q)
+        *room = arr_room(n);
     return q;
 }
 
@@ -128,7 +141,12 @@ int fs_ftab_init(fs_ftab *t, size_t esz, uint32_t initial, uint32_t limit, uint6
     uint32_t ns = slots_for(initial);
     t->slots = arr_alloc((size_t)ns * sizeof *t->slots);
     t->mask = ns - 1;
-    t->ents = arr_alloc((size_t)initial * esz);
+    /* a limited table's entries: mapped for the limit when that is big */
+    size_t want = (size_t)initial * esz, full = (size_t)limit * esz;
+    if (limit && full >= BIG_ARRAY && want < full)
+        want = full < RESERVE_MAX ? full : RESERVE_MAX > want ? RESERVE_MAX : want;
+    t->ents = arr_alloc(want);
+    t->ents_room = t->ents ? arr_room(want) : 0;
     t->cap = t->ents ? initial : 0;
     if (!t->slots || !t->ents) {
         fs_ftab_free(t);
@@ -140,10 +158,11 @@ int fs_ftab_init(fs_ftab *t, size_t esz, uint32_t initial, uint32_t limit, uint6
 void fs_ftab_free(fs_ftab *t)
 {
     if (t->slots)
-        arr_free(t->slots, ((size_t)t->mask + 1) * sizeof *t->slots);
-    arr_free(t->ents, (size_t)t->cap * t->esz);
+        arr_free(t->slots, arr_room(((size_t)t->mask + 1) * sizeof *t->slots));
+    arr_free(t->ents, t->ents_room);
     t->slots = NULL;
     t->ents = NULL;
+    t->ents_room = 0;
     t->cap = t->n = t->hwm = 0;
 }
 
@@ -207,7 +226,7 @@ static int grow_slots(fs_ftab *t)
             j = (j + 1) & (ns - 1);
         s[j] = v;
     }
-    arr_free(t->slots, ((size_t)t->mask + 1) * sizeof *t->slots);
+    arr_free(t->slots, arr_room(((size_t)t->mask + 1) * sizeof *t->slots));
     t->slots = s;
     t->mask = ns - 1;
     return 0;
@@ -228,7 +247,8 @@ uint32_t fs_ftab_insert(fs_ftab *t, const fs_key *k, uint64_t h)
                 nc = t->limit;
             if (nc > UINT32_MAX - 1)
                 return FS_NONE;
-            char *e = arr_grow(t->ents, (size_t)t->cap * t->esz, (size_t)nc * t->esz);
+            char *e = arr_grow(t->ents, &t->ents_room, (size_t)t->cap * t->esz,
+                               (size_t)nc * t->esz);
             if (!e)
                 return FS_NONE;
             t->ents = e;

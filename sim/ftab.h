@@ -25,6 +25,7 @@ typedef struct fs_ftab {
     uint64_t *slots;     /* (hash32 << 32) | (index + 1); 0 = empty         */
     uint32_t  mask;      /* slots - 1                                       */
     char     *ents;      /* entry array                                     */
+    size_t    ents_room; /* bytes it may fill in place (mapped: the mapping) */
     size_t    esz;       /* entry size (bytes), key at offset 0             */
     uint32_t  cap;       /* entries allocated                               */
     uint32_t  limit;     /* maximum entries, 0 = unlimited                  */
