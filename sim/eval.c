@@ -975,17 +975,6 @@ static int binpart_has_key(const binpart *P, const fs_key *k, uint64_t h)
     return fs_ftab_find(&P->keys, k, h) != FS_NONE;
 }
 
-/* The truth of key k in the whole truth table T (NULL: none). */
-static const tval *truth_in(const fs_tbin *T, const fs_key *k, tval *out)
-{
-    uint32_t i = T ? fs_ftab_find(&T->tab, k, fs_key_hash(k, T->tab.seed)) : FS_NONE;
-    if (i == FS_NONE)
-        return NULL;
-    const fs_truth_ent *t = fs_ftab_ent(&T->tab, i);
-    *out = (tval){(double)t->pkts, (double)t->bytes, i};
-    return out;
-}
-
 /* Where the truth of an estimated key is looked up: the whole truth table T
  * (NULL: none), or, in a bin closed in part, what the bin kept. Gives the
  * table (NULL: no truth) and its hash seed. */
@@ -1015,6 +1004,13 @@ static const tval *truth_at(const fs_tbin *T, const binpart *P, uint32_t i, tval
     const fs_truth_ent *t = fs_ftab_ent(&T->tab, i);
     *out = (tval){(double)t->pkts, (double)t->bytes, i};
     return out;
+}
+
+/* The truth of key k in the whole truth table T (NULL: none). */
+static const tval *truth_in(const fs_tbin *T, const fs_key *k, tval *out)
+{
+    return truth_at(T, NULL, T ? fs_ftab_find(&T->tab, k, fs_key_hash(k, T->tab.seed)) : FS_NONE,
+                    out);
 }
 
 /* Closes aggregate g of a bin in part: EA holds the estimates of the closed
