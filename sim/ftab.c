@@ -143,8 +143,9 @@ int fs_ftab_init(fs_ftab *t, size_t esz, uint32_t initial, uint32_t limit, uint6
     t->mask = ns - 1;
     /* a limited table's entries: mapped for the limit when that is big */
     size_t want = (size_t)initial * esz, full = (size_t)limit * esz;
-    if (limit && full >= BIG_ARRAY && want < full)
-        want = full < RESERVE_MAX ? full : RESERVE_MAX > want ? RESERVE_MAX : want;
+    size_t reserve = full < RESERVE_MAX ? full : RESERVE_MAX;
+    if (limit && full >= BIG_ARRAY && reserve > want)
+        want = reserve;
     t->ents = arr_alloc(want);
     t->ents_room = t->ents ? arr_room(want) : 0;
     t->cap = t->ents ? initial : 0;
