@@ -2,100 +2,18 @@
  * GPL-3.0-or-later. */
 #include "ftab.h"
 
+#include "bigmem.h"
+
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <xxhash.h>
 
-/* Arrays of BIG_ARRAY bytes or more (slot arrays, entry arrays) are mapped
- * on their own, in whole 2 MiB pages aligned to 2 MiB, with transparent huge
- * pages requested: such a table is then faulted in 2 MiB at a time instead
- * of 4 KiB. Page faults cost about 12 us each on the paravirtualized
- * machines we measure on, and a sampled pipeline's tables of a few MiB were
- * a thousand of them. A mapped array grows in place while its mapping has
- * room, and otherwise moves by mremap (page tables move, nothing is copied
- * or faulted again). The entry array of a table with a capacity limit (a
- * meter's cache) is mapped for the whole limit, up to RESERVE_MAX, at once:
- * untouched pages cost nothing, and growing it is free. Freeing a mapped
- * array returns the memory at once. Smaller arrays come from malloc.
- * Mapped memory is zero, as calloc's. `room` below is the bytes an array may
- * fill in place: its size when malloc'd, its mapping's length when mapped. */
-#define BIG_ARRAY   ((size_t)1 << 20)
-#define HUGE_PAGE   ((size_t)2 << 20)
+/* Slot and entry arrays come from bigmem.h: from 1 MiB on they are mapped
+ * in 2 MiB huge pages and grow without copies. The entry array of a table
+ * with a capacity limit (a meter's cache) is mapped for the whole limit, up
+ * to RESERVE_MAX, at once: untouched pages cost nothing, and growing it is
+ * free. */
 #define RESERVE_MAX ((size_t)1 << 30)
-
-static size_t map_len(size_t n)
-{
-    return (n + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
-}
-
-static size_t arr_room(size_t n)
-{
-    return n < BIG_ARRAY ? n : map_len(n);
-}
-
-/* An array of n bytes, zeroed, with room arr_room(n). */
-static void *arr_alloc(size_t n)
-{
-    if (n < BIG_ARRAY)
-        return calloc(1, n);
-    size_t len = map_len(n);
-    if (len < n || len + HUGE_PAGE < len)
-        return NULL;
-    /* one page more than needed, then the unaligned head and tail go back */
-    char *p = mmap(NULL, len + HUGE_PAGE, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED)
-        return NULL;
-    size_t head = (HUGE_PAGE - (size_t)((uintptr_t)p & (HUGE_PAGE - 1))) & (HUGE_PAGE - 1);
-    if (head)
-        munmap(p, head);
-    if (HUGE_PAGE - head)
-        munmap(p + head + len, HUGE_PAGE - head);
-    p += head;
-#ifdef MADV_HUGEPAGE
-    madvise(p, len, MADV_HUGEPAGE);  /* a hint: without it, plain pages */
-#endif
-    return p;
-}
-
-static void arr_free(void *p, size_t room)
-{
-    if (!p)
-        return;
-    if (room < BIG_ARRAY)
-        free(p);
-    else
-        munmap(p, room);
-}
-
-/* Grows an array of room *room from old to n bytes (n > old), keeping its
- * contents; updates *room. */
-static void *arr_grow(void *p, size_t *room, size_t old, size_t n)
-{
-    if (n <= *room)
-        return p;
-    void *q;
-    if (n < BIG_ARRAY) {
-        q = realloc(p, n);
-    } else if (*room >= BIG_ARRAY) {
-        q = mremap(p, *room, map_len(n), MREMAP_MAYMOVE);
-        if (q == MAP_FAILED)
-            return NULL;
-#ifdef MADV_HUGEPAGE
-        madvise(q, map_len(n), MADV_HUGEPAGE);
-#endif
-    } else {
-        q = arr_alloc(n);
-        if (q) {
-            memcpy(q, p, old);
-            free(p);
-        }
-    }
-    if (q)
-        *room = arr_room(n);
-    return q;
-}
 
 #define LIVE_MARK UINT32_C(0xFFFFFFFE)
 #define LINK_OFF  sizeof(fs_key)
@@ -139,15 +57,15 @@ int fs_ftab_init(fs_ftab *t, size_t esz, uint32_t initial, uint32_t limit, uint6
     if (limit && initial > limit)
         initial = limit;
     uint32_t ns = slots_for(initial);
-    t->slots = arr_alloc((size_t)ns * sizeof *t->slots);
+    t->slots = fs_arr_alloc((size_t)ns * sizeof *t->slots);
     t->mask = ns - 1;
     /* a limited table's entries: mapped for the limit when that is big */
     size_t want = (size_t)initial * esz, full = (size_t)limit * esz;
     size_t reserve = full < RESERVE_MAX ? full : RESERVE_MAX;
-    if (limit && full >= BIG_ARRAY && reserve > want)
+    if (limit && full >= FS_BIG_ARRAY && reserve > want)
         want = reserve;
-    t->ents = arr_alloc(want);
-    t->ents_room = t->ents ? arr_room(want) : 0;
+    t->ents = fs_arr_alloc(want);
+    t->ents_room = t->ents ? fs_arr_room(want) : 0;
     t->cap = t->ents ? initial : 0;
     if (!t->slots || !t->ents) {
         fs_ftab_free(t);
@@ -159,8 +77,8 @@ int fs_ftab_init(fs_ftab *t, size_t esz, uint32_t initial, uint32_t limit, uint6
 void fs_ftab_free(fs_ftab *t)
 {
     if (t->slots)
-        arr_free(t->slots, arr_room(((size_t)t->mask + 1) * sizeof *t->slots));
-    arr_free(t->ents, t->ents_room);
+        fs_arr_free(t->slots, ((size_t)t->mask + 1) * sizeof *t->slots);
+    fs_arr_free(t->ents, t->ents_room);
     t->slots = NULL;
     t->ents = NULL;
     t->ents_room = 0;
@@ -214,7 +132,7 @@ void fs_ftab_find_batch(const fs_ftab *t, const fs_key *const *k, const uint64_t
 static int grow_slots(fs_ftab *t)
 {
     uint32_t ns = (t->mask + 1) * 2;
-    uint64_t *s = arr_alloc((size_t)ns * sizeof *s);
+    uint64_t *s = fs_arr_alloc((size_t)ns * sizeof *s);
     if (!s)
         return -1;
     for (uint32_t i = 0; i <= t->mask; i++) {
@@ -227,7 +145,7 @@ static int grow_slots(fs_ftab *t)
             j = (j + 1) & (ns - 1);
         s[j] = v;
     }
-    arr_free(t->slots, arr_room(((size_t)t->mask + 1) * sizeof *t->slots));
+    fs_arr_free(t->slots, ((size_t)t->mask + 1) * sizeof *t->slots);
     t->slots = s;
     t->mask = ns - 1;
     return 0;
@@ -248,7 +166,7 @@ uint32_t fs_ftab_insert(fs_ftab *t, const fs_key *k, uint64_t h)
                 nc = t->limit;
             if (nc > UINT32_MAX - 1)
                 return FS_NONE;
-            char *e = arr_grow(t->ents, &t->ents_room, (size_t)t->cap * t->esz,
+            char *e = fs_arr_grow(t->ents, &t->ents_room, (size_t)t->cap * t->esz,
                                (size_t)nc * t->esz);
             if (!e)
                 return FS_NONE;

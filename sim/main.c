@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "algo.h"
+#include "bigmem.h"
 #include "engine.h"
 #include "eval.h"
 #include "gen.h"
@@ -323,6 +324,7 @@ static int cmd_info(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    fs_malloc_tune();
     if (argc < 2) {
         usage(stderr);
         return 1;

@@ -41,6 +41,7 @@
  */
 #include "reader.h"
 #include "dcache.h"
+#include "bigmem.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -439,7 +440,9 @@ const char *fs_linktype_name(int dlt)
  * order whichever reader read them. A slot is reused only when no queued job
  * points into it and neither the parser nor the cookie is filling it; the
  * reader blocks only when all slots are in use. Slots are allocated when
- * first needed and freed at the end of the file.
+ * first needed (in huge pages once they reach 1 MiB, see bigmem.h: a slot
+ * of 4 KiB pages cost hundreds of page faults) and freed at the end of the
+ * file.
  *
  * Locking: q, qhead, qcount, busy, done and md_err are shared with the
  * hashing thread and only touched under mu; buf, bcap, fill_i, fill and held
@@ -609,9 +612,9 @@ static int hc_slot(hash_cookie *hc, size_t need)
     if (hc->bcap[s] < need) {
         /* nothing in it is wanted: a new buffer rather than realloc's copy */
         size_t sz = need > hc->slot_size ? need : hc->slot_size;
-        uint8_t *b = malloc(sz);
+        uint8_t *b = fs_arr_alloc(sz);
         if (b) {
-            free(hc->buf[s]);
+            fs_arr_free(hc->buf[s], hc->bcap[s]);
             hc->buf[s] = b;
             hc->bcap[s] = sz;
         } else if (!hc->buf[s]) {
@@ -655,7 +658,7 @@ static void hc_free_slots(hash_cookie *hc, int keep)
     for (int i = 0; i < HC_RING; i++) {
         if (i == keep)
             continue;
-        free(hc->buf[i]);
+        fs_arr_free(hc->buf[i], hc->bcap[i]);
         hc->buf[i] = NULL;
         hc->bcap[i] = 0;
     }
@@ -835,7 +838,7 @@ static void rec_setup(fs_file *f, uint32_t magic, int no_fast)
     for (int i = 0; i < HC_RING; i++) {
         if (hc->buf[i])
             continue;
-        if (!(hc->buf[i] = malloc(hc->slot_size)))
+        if (!(hc->buf[i] = fs_arr_alloc(hc->slot_size)))
             return;
         hc->bcap[i] = hc->slot_size;
     }
