@@ -923,6 +923,15 @@ static int parse_traces(fs_sweep *sw, const sw_section *s, const sw_kv *kv, int 
     return rc;
 }
 
+/* Whether run option d is one a [sweep] section sets once for every point
+ * (every run option but the record, output and console ones). The shards
+ * get these, and the sweep's manifest writes them. */
+static int sweep_wide(const fs_param_def *d)
+{
+    return strcmp(d->name, "records") && strcmp(d->name, "out") &&
+           strcmp(d->name, "progress") && strcmp(d->name, "quiet");
+}
+
 static int valid_name(const char *s)
 {
     if (!*s || strlen(s) > 100)
@@ -967,9 +976,14 @@ static int sweep_section(fs_sweep *sw, const sw_section *s, int **gtr, int *ngtr
             const char *pn = !strcmp(k, "replicates") ? "seeds" : k;
             const fs_param_def *d = fs_params_find(fs_run_params_def, fs_run_nparams, pn);
             if (!d) {
-                ERRL(kv->line, "[sweep] unknown key '%s' (known: name, description, traces, "
-                     "replicates, seed, bin, topk, prefix4, prefix6, bin_rows, key_totals, "
-                     "partial_close, timeseries, truth_cache, decode_cache)", k);
+                char known[512] = "name, description, traces, replicates";
+                for (size_t x = 0; x < fs_run_nparams; x++) {
+                    const char *n = fs_run_params_def[x].name;
+                    if (sweep_wide(&fs_run_params_def[x]) && strcmp(n, "seeds"))
+                        snprintf(known + strlen(known), sizeof known - strlen(known), ", %s",
+                                 n);
+                }
+                ERRL(kv->line, "[sweep] unknown key '%s' (known: %s)", k, known);
                 return -1;
             }
             if (strchr(kv->value, ',') || strstr(kv->value, "..")) {
@@ -1724,13 +1738,12 @@ static int run_shard(const fs_sweep *sw, const shard *sh, const char *out, int c
         argv[argc++] = strdup("-m");
         argv[argc++] = strdup(sw->pt[sh->pts[i]].spec);
     }
-    const char *opts[] = {"seeds", "seed", "bin", "topk", "prefix4", "prefix6", "bin_rows",
-                          "key_totals", "partial_close", "records", "timeseries",
-                          "truth_cache", "decode_cache"};
-    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+    for (size_t i = 0; i < fs_run_nparams; i++) {
+        const fs_param_def *d = &fs_run_params_def[i];
+        if (!sweep_wide(d) && strcmp(d->name, "records"))
+            continue;
         char o[64], v[1024];
-        const fs_param_def *d = fs_params_find(fs_run_params_def, fs_run_nparams, opts[i]);
-        snprintf(o, sizeof o, "--%s", opts[i]);
+        snprintf(o, sizeof o, "--%s", d->name);
         for (char *c = o; *c; c++)
             if (*c == '_')
                 *c = '-';
@@ -2320,14 +2333,13 @@ static int collect(const fs_sweep *sw, const char *out, int argc, char **argv)
     json_object_object_add(so, "sha256", file_sha256(sw->path, sha) ? NULL : jstr(sha));
     json_object_object_add(m, "sweep", so);
     json_object *ro = json_object_new_object();
-    const char *opts[] = {"seeds", "seed", "bin", "topk", "prefix4", "prefix6", "bin_rows",
-                          "key_totals", "partial_close", "timeseries", "truth_cache",
-                          "decode_cache"};
-    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+    for (size_t i = 0; i < fs_run_nparams; i++) {
+        const fs_param_def *d = &fs_run_params_def[i];
+        if (!sweep_wide(d))
+            continue;
         char v[1024];
-        fs_param_format(fs_params_find(fs_run_params_def, fs_run_nparams, opts[i]), &sw->cfg,
-                        v, sizeof v);
-        json_object_object_add(ro, opts[i], jstr(v));
+        fs_param_format(d, &sw->cfg, v, sizeof v);
+        json_object_object_add(ro, d->name, jstr(v));
     }
     json_object_object_add(m, "run", ro);
     json_object *cols = json_object_new_array();
