@@ -82,6 +82,27 @@ typedef struct fs_contrib {
     double arrivals_alt;     /* second arrival estimator (NAN if none)     */
 } fs_contrib;
 
+/* ---- estimands ------------------------------------------------------------
+ * What each estimate of a pipeline estimates, declared by the algorithm (and
+ * amended by each record stage) for one configuration. The evaluation
+ * compares every estimate with a truth; an estimate that is not unbiased
+ * for that truth in this configuration must say so, so that no biased row is
+ * read or averaged as an error like the others.
+ *   FS_EST_UNBIASED  unbiased for the truth it is compared with
+ *   FS_EST_BIASED    biased by design: `how` says what it counts instead
+ *                    (a short tag without commas or spaces, e.g.
+ *                    "sampled-flows", "slices", "syn-packets")
+ *   FS_EST_NA        not available (the estimate is nan)
+ * Quantities: bytes, packets, active flows (est_flows), TCP flow arrivals
+ * (est_tcp_arrivals, M1) and TCP flows (est_tcp_arrivals_m2, M2).          */
+enum fs_quantity { FS_Q_BYTES, FS_Q_PACKETS, FS_Q_FLOWS, FS_Q_ARRIVALS, FS_Q_TCP_FLOWS,
+                   FS_Q__COUNT };
+enum fs_estimand_status { FS_EST_UNBIASED, FS_EST_BIASED, FS_EST_NA };
+typedef struct fs_estimand {
+    int         status;      /* enum fs_estimand_status                  */
+    const char *how;         /* FS_EST_BIASED: what it estimates instead  */
+} fs_estimand;
+
 typedef void (*fs_contrib_fn)(void *ctx, int64_t bin, const fs_contrib *c);
 typedef void (*fs_emit_fn)(void *ctx, const fs_record *r);
 
@@ -141,6 +162,12 @@ typedef struct fs_algo {
      * that come before the meter's next event (the last value packet() or
      * advance() returned), so that event still stands afterwards. */
     uint64_t (*pass)(void *st, uint64_t n);
+    /* optional (NULL: every quantity unbiased): fills out[FS_Q__COUNT] with
+     * what each estimate is an estimate of, for these parameters, the
+     * observation stage's packet inclusion probability obs_q and the
+     * analysis bins b (see fs_estimand above). */
+    void  (*estimands)(const void *params, double obs_q, const fs_binning *b,
+                       fs_estimand out[FS_Q__COUNT]);
 } fs_algo;
 
 /* ---- record stages ------------------------------------------------------
@@ -185,6 +212,10 @@ typedef struct fs_stage {
     void  (*destroy)(void *st);
     void  (*stats)(const void *st, void (*fn)(void *ctx, const char *name, double v),
                    void *ctx);
+    /* optional (NULL: changes nothing): amends the estimands of what comes
+     * before the stage (e.g. active flows once a stage can keep several
+     * records of one flow). */
+    void  (*estimands)(const void *params, const fs_binning *b, fs_estimand io[FS_Q__COUNT]);
 } fs_stage;
 
 /* ---- registry (registry.c) ---- */
