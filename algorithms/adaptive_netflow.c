@@ -671,9 +671,9 @@ static int anf_init(void *st, const void *params, const fs_meter_env *env, char 
     /* Fixed-rate mode does not bound memory: the table grows with the flows
      * of a bin. Adaptive mode never holds more than `entries`. */
     uint32_t limit = s->p.fixed ? 0 : (uint32_t)s->p.entries;
-    uint32_t initial = s->p.entries < 4096 ? (uint32_t)s->p.entries : 4096;
+    uint32_t initial = s->p.entries < FS_FTAB_START ? (uint32_t)s->p.entries : FS_FTAB_START;
     if (fs_ftab_init(&s->tab, sizeof(anf_ent), initial, limit, env->hash_seed) ||
-        (s->p.fce && fs_ftab_init(&s->fce, sizeof(anf_key_ent), 4096, 0, env->hash_seed))) {
+        (s->p.fce && fs_ftab_init(&s->fce, sizeof(anf_key_ent), FS_FTAB_START, 0, env->hash_seed))) {
         snprintf(err, errlen, "out of memory for a flow memory of %llu entries",
                  (unsigned long long)s->p.entries);
         fs_ftab_free(&s->tab);

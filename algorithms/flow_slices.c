@@ -555,7 +555,7 @@ static int fsl_init(void *st, const void *params, const fs_meter_env *env, char 
         return -1;
     if (s->p.tbin)
         s->npairs = (uint32_t)((s->p.t + s->p.tbin - 1) / s->p.tbin + 1);
-    uint32_t initial = s->p.entries < 4096 ? (uint32_t)s->p.entries : 4096;
+    uint32_t initial = s->p.entries < FS_FTAB_START ? (uint32_t)s->p.entries : FS_FTAB_START;
     if (fs_ftab_init(&s->tab, sizeof(fsl_ent), initial, (uint32_t)s->p.entries,
                      env->hash_seed) ||
         ensure_pairs(s)) {

@@ -329,9 +329,9 @@ static int nf_init_common(nf_state *s, const void *params, const fs_meter_env *e
             return -1;
         s->q *= s->p.rate;
     }
-    /* Allocate up front only a modest part of a large cache: the table
-     * grows by doubling up to `entries`, so memory follows live flows. */
-    uint32_t initial = s->p.entries < 4096 ? (uint32_t)s->p.entries : 4096;
+    /* The table starts small and grows by doubling up to `entries`, so
+     * memory follows live flows (ftab.h). */
+    uint32_t initial = s->p.entries < FS_FTAB_START ? (uint32_t)s->p.entries : FS_FTAB_START;
     if (fs_ftab_init(&s->tab, sizeof(nf_ent), initial, (uint32_t)s->p.entries,
                      env->hash_seed)) {
         snprintf(err, errlen, "out of memory for a cache of %llu entries",

@@ -307,7 +307,7 @@ static int sh_init(void *st, const void *params, const fs_meter_env *env, char *
     fs_list_init(&s->age, offsetof(sh_ent, age));
     s->log1m_p = log1p(-s->p.p);
     uint32_t limit = s->p.entries == UINT64_MAX ? 0 : (uint32_t)s->p.entries;
-    uint32_t initial = limit && limit < 4096 ? limit : 4096;
+    uint32_t initial = limit && limit < FS_FTAB_START ? limit : FS_FTAB_START;
     if (fs_ftab_init(&s->tab, sizeof(sh_ent), initial, limit, env->hash_seed)) {
         snprintf(err, errlen, "out of memory for the flow memory");
         return -1;

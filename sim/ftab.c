@@ -9,10 +9,13 @@
 #include <xxhash.h>
 
 /* Slot and entry arrays come from bigmem.h: from 1 MiB on they are mapped
- * in 2 MiB huge pages and grow without copies. The entry array of a table
- * with a capacity limit (a meter's cache) is mapped for the whole limit, up
- * to RESERVE_MAX, at once: untouched pages cost nothing, and growing it is
- * free. */
+ * in 2 MiB huge pages and grow without copies. Below that they come from
+ * malloc, so a small table holds about what it uses: a huge page is 2 MiB of
+ * memory as soon as one byte of it is written, which for a pipeline-
+ * replicate holding a few hundred flows was almost all of its memory. Once
+ * the entry array of a table with a capacity limit (a meter's cache) reaches
+ * 1 MiB, it is mapped for the whole limit, up to RESERVE_MAX, at once:
+ * untouched pages cost nothing, and growing it further is free. */
 #define RESERVE_MAX ((size_t)1 << 30)
 
 #define LIVE_MARK UINT32_C(0xFFFFFFFE)
@@ -43,6 +46,15 @@ static uint32_t slots_for(uint32_t entries)
     return s;
 }
 
+/* The bytes to map for a limited table whose entry array needs `want`
+ * bytes, at least 1 MiB: its whole limit, up to RESERVE_MAX. */
+static size_t ents_reserve(const fs_ftab *t, size_t want)
+{
+    size_t full = (size_t)t->limit * t->esz;
+    size_t reserve = full < RESERVE_MAX ? full : RESERVE_MAX;
+    return reserve > want ? reserve : want;
+}
+
 int fs_ftab_init(fs_ftab *t, size_t esz, uint32_t initial, uint32_t limit, uint64_t seed)
 {
     memset(t, 0, sizeof *t);
@@ -59,11 +71,9 @@ int fs_ftab_init(fs_ftab *t, size_t esz, uint32_t initial, uint32_t limit, uint6
     uint32_t ns = slots_for(initial);
     t->slots = fs_arr_alloc((size_t)ns * sizeof *t->slots);
     t->mask = ns - 1;
-    /* a limited table's entries: mapped for the limit when that is big */
-    size_t want = (size_t)initial * esz, full = (size_t)limit * esz;
-    size_t reserve = full < RESERVE_MAX ? full : RESERVE_MAX;
-    if (limit && full >= FS_BIG_ARRAY && reserve > want)
-        want = reserve;
+    size_t want = (size_t)initial * esz;
+    if (limit && want >= FS_BIG_ARRAY)
+        want = ents_reserve(t, want);
     t->ents = fs_arr_alloc(want);
     t->ents_room = t->ents ? fs_arr_room(want) : 0;
     t->cap = t->ents ? initial : 0;
@@ -166,8 +176,10 @@ uint32_t fs_ftab_insert(fs_ftab *t, const fs_key *k, uint64_t h)
                 nc = t->limit;
             if (nc > UINT32_MAX - 1)
                 return FS_NONE;
-            char *e = fs_arr_grow(t->ents, &t->ents_room, (size_t)t->cap * t->esz,
-                               (size_t)nc * t->esz);
+            size_t want = (size_t)nc * t->esz;
+            if (t->limit && want >= FS_BIG_ARRAY)
+                want = ents_reserve(t, want);
+            char *e = fs_arr_grow(t->ents, &t->ents_room, (size_t)t->cap * t->esz, want);
             if (!e)
                 return FS_NONE;
             t->ents = e;

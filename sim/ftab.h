@@ -39,6 +39,11 @@ typedef struct fs_ftab {
  * the table (free-list link or live mark):                                 */
 #define FS_FTAB_ENTRY_HEAD fs_key key; uint32_t ftab_link
 
+/* Entries a table that grows with its contents starts with (a meter's
+ * cache, whatever its limit): it doubles from there, so a table's memory
+ * follows the entries it holds rather than its limit. */
+#define FS_FTAB_START 64u
+
 /* esz >= sizeof(fs_key) + 4. initial: entries to allocate up front. */
 int   fs_ftab_init(fs_ftab *t, size_t esz, uint32_t initial, uint32_t limit, uint64_t seed);
 void  fs_ftab_free(fs_ftab *t);

@@ -2,6 +2,7 @@
  * array model, with keys that collide in the low hash bits. */
 #include <stdlib.h>
 #include <string.h>
+#include "bigmem.h"
 #include "ftab.h"
 #include "tf.h"
 
@@ -64,5 +65,47 @@ TEST(ftab_limit)
     }
     fs_key k = mkkey(99);
     CHECK(fs_ftab_insert(&t, &k, fs_key_hash(&k, 1)) == FS_NONE);
+    fs_ftab_free(&t);
+}
+
+/* A table with a large capacity limit (a meter's cache) holds about what
+ * its entries need while it is small: it starts at FS_FTAB_START entries
+ * from malloc, and only once its entry array reaches FS_BIG_ARRAY is it
+ * mapped for the whole limit (bigmem.h: a mapped array is faulted in 2 MiB
+ * at a time). Entries and their indices survive the move into the mapping,
+ * the limit still holds after it, and the mapping is not grown again. */
+TEST(ftab_limit_grows_into_mapping)
+{
+    typedef struct bent { FS_FTAB_ENTRY_HEAD; uint64_t v[10]; } bent; /* 128 B */
+    enum { LIMIT = 40000 };   /* 5 MB of entries */
+    fs_ftab t;
+    CHECK(fs_ftab_init(&t, sizeof(bent), FS_FTAB_START, LIMIT, 3) == 0);
+    CHECK(t.ents_room < FS_BIG_ARRAY);
+    CHECK_EQ_U(t.cap, FS_FTAB_START);
+    static uint32_t idx_of[LIMIT];
+    size_t room_mapped = 0;
+    for (uint32_t i = 0; i < LIMIT; i++) {
+        fs_key k = mkkey(i);
+        uint32_t idx = fs_ftab_insert(&t, &k, fs_key_hash(&k, 3));
+        CHECK(idx != FS_NONE);
+        idx_of[i] = idx;
+        ((bent *)fs_ftab_ent(&t, idx))->v[9] = i;
+        size_t used = (size_t)t.cap * sizeof(bent);
+        if (used < FS_BIG_ARRAY)
+            CHECK(t.ents_room < FS_BIG_ARRAY);       /* still from malloc */
+        else if (!room_mapped)
+            room_mapped = t.ents_room;              /* mapped for the limit */
+        else
+            CHECK_EQ_U(t.ents_room, room_mapped);   /* never moved again */
+    }
+    CHECK(room_mapped >= (size_t)LIMIT * sizeof(bent));
+    fs_key over = mkkey(LIMIT);
+    CHECK(fs_ftab_insert(&t, &over, fs_key_hash(&over, 3)) == FS_NONE);
+    for (uint32_t i = 0; i < LIMIT; i++) {
+        fs_key k = mkkey(i);
+        uint32_t idx = fs_ftab_find(&t, &k, fs_key_hash(&k, 3));
+        CHECK_EQ_U(idx, idx_of[i]);
+        CHECK_EQ_U(((bent *)fs_ftab_ent(&t, idx))->v[9], i);
+    }
     fs_ftab_free(&t);
 }
