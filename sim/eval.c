@@ -116,6 +116,8 @@ void fs_eval_free(fs_eval *ev)
     for (int a = 0; a < AGG__COUNT; a++)
         fs_ftab_free(&ev->all_agg[a]);
     fs_ftab_pool_free(&ev->pool);
+    free(ev->all_proto);
+    ev->all_proto = NULL;
     free(ev->prefix);
     ev->prefix = NULL;
 }
@@ -1036,7 +1038,9 @@ static int agg_close_part(fs_eval *ev, binpart *P, int g, const fs_ftab *TA, agg
     uint32_t *ix = malloc((ne ? ne : 1) * sizeof *ix);
     int rc = -1;
     if (!ap->at.top || !ap->cand || !ve || !ix ||
-        fs_ftab_init(&ap->open, sizeof(aopen), 64, 0, ev->seed) ||
+        /* at most one aggregate per open key, often far fewer */
+        fs_ftab_init(&ap->open, sizeof(aopen),
+                     P->keys.n < FS_FTAB_START ? P->keys.n : FS_FTAB_START, 0, ev->seed) ||
         agg_toprows(at, TA, EA, &ap->tkey, &ap->t_by, &ap->e_by))
         goto out;
     memcpy(ap->at.top, at->top, kt * sizeof *at->top);
@@ -1253,14 +1257,33 @@ static void write_flows(fs_eval *ev, const char *bin, const fs_flowacc *fl)
     }
 }
 
+static void write_proto(fs_eval *ev, const char *bin, int p, const fs_acc *a)
+{
+    char pb[16];
+    write_acc(ev, bin, "proto", proto_name(p, pb, sizeof pb), a, 0);
+}
+
 static void write_protos(fs_eval *ev, const char *bin, const fs_acc *proto, const uint8_t *seen)
 {
-    for (int p = 0; p < 256; p++) {
-        if (!seen[p])
-            continue;
-        char pb[16];
-        write_acc(ev, bin, "proto", proto_name(p, pb, sizeof pb), &proto[p], 0);
+    for (int p = 0; p < 256; p++)
+        if (seen[p])
+            write_proto(ev, bin, p, &proto[p]);
+}
+
+/* The whole trace's sums of protocol p, made on its first sight (a handful
+ * of protocols is seen, so a replicate holds only theirs); NULL if memory
+ * is short. */
+static fs_acc *all_proto(fs_eval *ev, int p)
+{
+    if (!ev->proto_ix[p]) {
+        fs_acc *a = realloc(ev->all_proto, (ev->nproto + 1u) * sizeof *a);
+        if (!a)
+            return NULL;
+        memset(&a[ev->nproto], 0, sizeof *a);
+        ev->all_proto = a;
+        ev->proto_ix[p] = ++ev->nproto;
     }
+    return &ev->all_proto[ev->proto_ix[p] - 1];
 }
 
 /* Compares bin k: its estimates E (NULL: none) against its truth T (NULL:
@@ -1366,11 +1389,11 @@ static void finalize_bin(fs_eval *ev, int64_t k, fs_tbin *T, fs_ebin *E)
                       ts ? &ts->aggt[g] : NULL);
     }
     acc_add(&ev->all_total, &total);
-    for (int p = 0; p < 256; p++)
-        if (seen[p]) {
-            acc_add(&ev->all_proto[p], &proto[p]);
-            ev->proto_seen[p] = 1;
-        }
+    for (int p = 0; p < 256; p++) {
+        fs_acc *a = seen[p] ? all_proto(ev, p) : NULL;
+        if (a)
+            acc_add(a, &proto[p]);
+    }
     for (int d = 0; d < FS_NDEC; d++) {
         ev->all_flow[d].n += w->flow[d].n;
         ev->all_flow[d].are_pk += w->flow[d].are_pk;
@@ -1559,7 +1582,9 @@ void fs_eval_finish(fs_eval *ev, fs_ns limit)
         finalize_next(ev, k, kt);
     fs_truth_release_below(ev->truth, INT64_MAX, &ev->released_below);
     write_acc(ev, "all", "total", "all", &ev->all_total, 1);
-    write_protos(ev, "all", ev->all_proto, ev->proto_seen);
+    for (int p = 0; p < 256; p++)
+        if (ev->proto_ix[p])
+            write_proto(ev, "all", p, &ev->all_proto[ev->proto_ix[p] - 1]);
     write_flows(ev, "all", ev->all_flow);
     mrow(ev, "all", "flow", "all", FS_M_TOPK_RECALL,
          ev->flow_topk_bins ? ev->flow_topk_recall / ev->flow_topk_bins : NAN);

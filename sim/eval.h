@@ -132,8 +132,10 @@ typedef struct fs_eval {
     uint64_t    late;
     uint64_t    nbins;
     /* whole trace */
-    fs_acc      all_total, all_proto[256];
-    uint8_t     proto_seen[256];
+    fs_acc      all_total;
+    fs_acc     *all_proto;    /* one per protocol seen, in order of sight */
+    uint16_t    proto_ix[256];/* 1 + its index in all_proto, 0: not seen  */
+    uint16_t    nproto;
     fs_flowacc  all_flow[FS_NDEC];
     double      flow_topk_recall, flow_topk_precision, flow_topk_bins;
     fs_ftab     all_agg[3];   /* key_totals trace: estimates per key    */
