@@ -985,9 +985,18 @@ static int setup_runs(runctx *rc)
             u->next_ev = FS_NS_INF;
             u->rng = gsl_rng_alloc(gsl_rng_mt19937);
             u->rows = tmpfile();
+            int rows_errno = errno;
             u->state = calloc(1, u->spec->algo->state_size);
-            if (!u->rng || !u->rows || !u->state) {
-                snprintf(rc->err, sizeof rc->err, "out of memory or no temporary file");
+            if (!u->rows) {
+                /* one per pipeline-replicate: the usual cause is the limit
+                 * on open files (ulimit -n) */
+                snprintf(rc->err, sizeof rc->err,
+                         "no temporary file for the rows of pipeline-replicate %zu of %zu: %s",
+                         r + 1, rc->nruns, strerror(rows_errno));
+                return -1;
+            }
+            if (!u->rng || !u->state) {
+                snprintf(rc->err, sizeof rc->err, "out of memory");
                 return -1;
             }
             gsl_rng_set(u->rng, (unsigned long)u->seed);

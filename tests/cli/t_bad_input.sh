@@ -70,6 +70,12 @@ check "unsupported link type 147 (info)" 2 lt147.pcap 'link.?type' -- "$FLOWSIM"
 check "nonexistent file" 2 nonexistent.pcap 'no such|cannot open|not found' -- run nonexistent.pcap -m netflow
 check "nonexistent file (info)" 2 nonexistent.pcap 'no such|cannot open|not found' -- "$FLOWSIM" info nonexistent.pcap
 
+# every pipeline-replicate keeps its rows in a temporary file until the end:
+# more replicates than open files allowed is an input/output error that says so
+check "more replicates than open files" 2 'temporary file' 'open files' -- \
+    bash -c 'ulimit -n 40 && exec "$1" run "$2" -m netflow --seeds 100 --truth-cache off --out o -q' \
+    _ "$FLOWSIM" "$PCAP"
+
 printf '\x0a\x0d\x0d\x0a\x10\0\0\0' > shb8.pcapng
 check "truncated pcapng section header" 2 shb8.pcapng 'truncat' -- run shb8.pcapng -m netflow
 
