@@ -11,8 +11,9 @@
 # the file / median wall) and ratios against the raw loop and against
 # flowsim measured in the same run: the machine is shared, so only ratios
 # from one run are comparable. Then: 1, 4 and 16 sampled pipelines in one
-# pass, and max RSS on traces of duration D and 10 D at the same concurrency
-# (also with --key-totals trace and with --partial-close=0).
+# pass, max RSS on traces of duration D and 10 D at the same concurrency
+# (also with --key-totals trace and with --partial-close=0), and max RSS per
+# pipeline-replicate (1 and N replicates of one pipeline on a real capture).
 #
 # Writes OUTDIR/e2e.csv (medians), OUTDIR/e2e_runs.csv (every run) and
 # OUTDIR/summary.txt (printed at the end).
@@ -259,6 +260,24 @@ for r in $(seq 1 "$RUNS"); do
     done
 done
 
+# Memory per pipeline-replicate: one sampled pipeline with 1 and REP_N
+# replicates on a small real capture; (max RSS of REP_N - max RSS of 1) /
+# (REP_N - 1) is what one more replicate costs.
+REP_TRACE=$ROOT/traces/real/ndpi_gnutella_full.pcap
+REP_SPEC='sampled-netflow:rate=1/8'
+REP_N=1000; [ "$MODE" = quick ] && REP_N=100
+FRAMES[replicates]=$("$LOOP" "$REP_TRACE" | awk '{print $2}')
+IN_PATH[replicates]=$REP_TRACE
+for r in $(seq 1 "$RUNS"); do
+    for k in 1 $REP_N; do
+        rm -rf "$TMP/run"
+        run_cmd "$FLOWSIM" run "$REP_TRACE" -m "$REP_SPEC" --seeds $k --records none \
+            --timeseries none --truth-cache off -q --out "$TMP/run/fs"
+        record replicates "flowsim_replicates_x$k" replicates "$r"
+        say "run $r replicates x$k: ${WALL}s ${RSS}kB"
+    done
+done
+
 # Memory: the same generator profile and concurrency, duration D and 10 D;
 # with the default whole-trace key totals and, when flowsim has the option,
 # default (--key-totals bins: whole-trace rows are sums over bins, and bins
@@ -341,6 +360,14 @@ for k in 1 4 16; do
     csv_row pipelines "flowsim_sampled_x$k" "$PIPE_INPUT" "ingest|pcap_loop|$PIPE_INPUT" \
         "ingest|flowsim_netflow|$PIPE_INPUT" "wall_vs_1_pipeline=$cost"
 done
+summarise replicates flowsim_replicates_x1 replicates
+summarise replicates "flowsim_replicates_x$REP_N" replicates
+PER_REP=$(awk -v a="${MRSS[replicates|flowsim_replicates_x1|replicates]:-}" \
+    -v b="${MRSS[replicates|flowsim_replicates_x$REP_N|replicates]:-}" -v n=$REP_N \
+    'BEGIN {if (a > 0 && b > 0) printf "%.1f", (b - a) / (n - 1)}')
+csv_row replicates flowsim_replicates_x1 replicates "" "" "$REP_SPEC; 1 replicate"
+csv_row replicates "flowsim_replicates_x$REP_N" replicates "" "" \
+    "$REP_SPEC; $REP_N replicates; rss_per_replicate_kb=$PER_REP"
 if [ -n "${IN_PATH[mem_1x]:-}" ] && [ -n "${IN_PATH[mem_10x]:-}" ]; then
     declare -A GROWTH
     for t in $MEM_TOOLS; do
@@ -396,6 +423,15 @@ S=$OUT/summary.txt
     done
     echo "  (target of issue 6: 16 pipelines cost at most 2x one)"
     echo
+    echo "memory per pipeline-replicate: $REP_SPEC on ${REP_TRACE#"$ROOT"/}, --seeds 1 and $REP_N"
+    printf '  %-22s %9s %11s\n' replicates wall_s max_rss_kB
+    for k in 1 $REP_N; do
+        key="replicates|flowsim_replicates_x$k|replicates"
+        [ -n "${MWALL[$key]:-}" ] || { printf '  %-22s failed\n' "$k"; continue; }
+        printf '  %-22s %9.3f %11s\n' "$k" "${MWALL[$key]}" "${MRSS[$key]}"
+    done
+    echo "  max RSS per replicate: ${PER_REP:-?} kB ((RSS of $REP_N - RSS of 1) / $((REP_N - 1)))"
+    echo
     if [ -n "${MRSS[memory|flowsim_netflow|mem_1x]:-}" ]; then
         echo "memory: flowsim run -m netflow, same generator profile and concurrency, duration D and 10 D"
         printf '  %-36s %-8s %10s %9s %11s %20s\n' tool input frames wall_s max_rss_kB netflow_peak_entries
@@ -426,6 +462,7 @@ S=$OUT/summary.txt
     echo "  nfpcapd          nfpcapd -r TRACE -w DIR -e 300,60 -t 86400"
     echo "  argus            argus -F argus.conf -r TRACE -w out.argus -S 300 (Bidirectional, CLASSIC_5_TUPLE, status 300 s)"
     echo "  pipelines        $BUILD/flowsim run TRACE -m 'sampled-netflow:rate=1/100' (x k) --records none --timeseries none --truth-cache off -q"
+    echo "  replicates       $BUILD/flowsim run ${REP_TRACE#"$ROOT"/} -m '$REP_SPEC' --seeds K --records none --timeseries none --truth-cache off -q --out DIR   (K = 1, $REP_N)"
     echo "  memory           $BUILD/flowsim run TRACE -m netflow --records none --timeseries none --truth-cache off -q --out DIR"
     echo "                   (flowsim_netflow_keytotals_trace: the same with --key-totals trace;"
     echo "                    flowsim_netflow_whole_bins: the same with --partial-close=0)"
