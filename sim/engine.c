@@ -24,6 +24,7 @@
 #include "export.h"
 #include "ftab.h"
 #include "reader.h"
+#include "rng.h"
 #include "sampler.h"
 #include "truth.h"
 
@@ -983,14 +984,13 @@ static int setup_runs(runctx *rc)
             u->seed = derive_seed(cfg->seed, ident, k);
             u->kc = keycfg_of(&u->spec->common);
             u->next_ev = FS_NS_INF;
-            u->rng = gsl_rng_alloc(gsl_rng_mt19937);
+            u->rng = fs_rng_alloc(u->seed);
             u->rows = tmpfile();
             u->state = calloc(1, u->spec->algo->state_size);
             if (!u->rng || !u->rows || !u->state) {
                 snprintf(rc->err, sizeof rc->err, "out of memory or no temporary file");
                 return -1;
             }
-            gsl_rng_set(u->rng, (unsigned long)u->seed);
             if (obs_init(rc, u, rc->err, sizeof rc->err)) {
                 rc->setup_status = 1;
                 return -1;
@@ -1569,6 +1569,7 @@ static int write_manifest(runctx *rc, int argc, char **argv)
     json_object_object_add(m, "timeseries_origin_s",
                            json_object_new_int64(rc->first_ts / FS_NS_PER_S));
     json_object_object_add(m, "run", params_json(fs_run_params_def, fs_run_nparams, rc->cfg));
+    json_object_object_add(m, "rng", json_object_new_string(FS_RNG_RULE));
     json_object *tc = json_object_new_object();
     for (int kc = 0; kc < KC__COUNT; kc++)
         if (rc->truth_used[kc]) {

@@ -47,6 +47,7 @@
 
 #include "algo.h"
 #include "engine.h"
+#include "rng.h"
 
 #define SW_MAX_POINTS   1000000
 #define SW_MAX_VALUES   10000     /* values of one parameter */
@@ -1094,8 +1095,8 @@ static int add_point(fs_sweep *sw, smap *seen, int sec, int tr, const char *spec
                            "timeseries"};
     char ident[16384];
     size_t k = (size_t)snprintf(ident, sizeof ident, "flowsim-sweep-point 1\nversion=%s\n"
-                                "trace=%s\nsize=%llu\nmtime=%lld\nalgorithm=%s\nparams=%s\n",
-                                FS_VERSION, sw->tr[tr].text,
+                                "rng=%s\ntrace=%s\nsize=%llu\nmtime=%lld\nalgorithm=%s\n"
+                                "params=%s\n", FS_VERSION, FS_RNG_RULE, sw->tr[tr].text,
                                 (unsigned long long)sw->tr[tr].size,
                                 (long long)sw->tr[tr].mtime_ns, ps.algo->name, ps.params_all);
     for (size_t i = 0; i < sizeof names / sizeof names[0] && k < sizeof ident; i++) {
@@ -2342,6 +2343,7 @@ static int collect(const fs_sweep *sw, const char *out, int argc, char **argv)
         json_object_object_add(ro, d->name, jstr(v));
     }
     json_object_object_add(m, "run", ro);
+    json_object_object_add(m, "rng", jstr(FS_RNG_RULE));
     json_object *cols = json_object_new_array();
     for (size_t c = 0; c < sw->ncol; c++)
         json_object_array_add(cols, jstr(sw->colname[c]));
