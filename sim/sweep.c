@@ -925,12 +925,14 @@ static int parse_traces(fs_sweep *sw, const sw_section *s, const sw_kv *kv, int 
 }
 
 /* Whether run option d is one a [sweep] section sets once for every point
- * (every run option but the record, output and console ones). The shards
+ * (every run option but the record, output and console ones, and
+ * replicate_seed, which reruns one replicate of one pipeline). The shards
  * get these, and the sweep's manifest writes them. */
 static int sweep_wide(const fs_param_def *d)
 {
     return strcmp(d->name, "records") && strcmp(d->name, "out") &&
-           strcmp(d->name, "progress") && strcmp(d->name, "quiet");
+           strcmp(d->name, "progress") && strcmp(d->name, "quiet") &&
+           strcmp(d->name, "replicate_seed");
 }
 
 static int valid_name(const char *s)
@@ -966,11 +968,13 @@ static int sweep_section(fs_sweep *sw, const sw_section *s, int **gtr, int *ngtr
             if (parse_traces(sw, s, kv, gtr, ngtr, err, errlen))
                 return -1;
         } else if (!strcmp(k, "records") || !strcmp(k, "out") || !strcmp(k, "progress") ||
-                   !strcmp(k, "quiet")) {
+                   !strcmp(k, "quiet") || !strcmp(k, "replicate_seed")) {
             ERRL(kv->line, "[sweep] %s: not a sweep option (%s)", k,
                  !strcmp(k, "records") ? "sweeps keep no records; run the point with flowsim "
                                          "run --records" :
                  !strcmp(k, "out") ? "give --out DIR on the command line" :
+                 !strcmp(k, "replicate_seed") ? "rerun one replicate of a point with flowsim "
+                                                "run -m SPEC --replicate-seed SEED" :
                                      "a command-line option of flowsim sweep");
             return -1;
         } else {
