@@ -3,9 +3,9 @@
  * bits of a seed through splitmix64 (Steele, Lea and Flood, 2014).
  * Copyright (C) 2026 the flowsim authors. GPL-3.0-or-later.
  *
- * GSL's own generators take an unsigned long seed and most of them, among
- * them mt19937, keep only its low 32 bits, so two 64-bit seeds that differ
- * only in their upper half give the same stream. Here the four words of
+ * GSL's mt19937 keeps only the low 32 bits of its unsigned long seed, so
+ * two 64-bit seeds that differ only in their upper half gave the same
+ * stream (tests/test_rng.c shows it). Here the four words of
  * the xoshiro256** state are the first four splitmix64 outputs from the
  * 64-bit seed, so every seed bit matters. splitmix64's output is a
  * bijection of its state, and its four states differ, so at most one of the
