@@ -21,6 +21,7 @@
 #include <string.h>
 #include <xxhash.h>
 #include "algo.h"
+#include "rng.h"
 
 /* ---- uniform and hash ------------------------------------------------------ */
 typedef struct rs_params {
@@ -46,7 +47,7 @@ static int rs_init(void *st, const void *params, const fs_stage_env *env, char *
     rs_state *s = st;
     s->p = *(const rs_params *)params;
     s->env = *env;
-    s->seed = ((uint64_t)gsl_rng_get(env->rng) << 32) ^ gsl_rng_get(env->rng);
+    s->seed = fs_rng_u64(env->rng);
     s->limit = s->p.rate >= 1.0 ? UINT64_MAX : (uint64_t)ldexp(s->p.rate, 64);
     return 0;
 }

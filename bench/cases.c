@@ -16,6 +16,7 @@
 #include "acct.h"
 #include "dcache.h"
 #include "engine.h"
+#include "rng.h"
 #include "eval.h"
 #include "fs.h"
 #include "ftab.h"
@@ -274,13 +275,12 @@ static bc_meter *meter_setup(const fs_algo *a, uint64_t nflows, char *msg, size_
         free(m);
         return NULL;
     }
-    m->rng = gsl_rng_alloc(gsl_rng_mt19937);
+    m->rng = fs_rng_alloc(12345);   /* the engine's replicate generator */
     m->st = calloc(1, a->state_size ? a->state_size : 1);
     if (!m->rng || !m->st) {
         snprintf(msg, msglen, "out of memory");
         goto fail;
     }
-    gsl_rng_set(m->rng, 12345);
     fs_acct_init(&m->acct, NULL, NULL);
     fs_meter_env env = {m->rng, 1.0, &m->acct, on_record, m, 0};
     if (a->init(m->st, m->ps.aparams, &env, err, sizeof err)) {
@@ -557,13 +557,12 @@ bc_sampler *bc_sampler_new(int systematic, uint64_t N, char *msg, size_t msglen)
         snprintf(msg, msglen, "out of memory");
         return NULL;
     }
-    b->rng = gsl_rng_alloc(gsl_rng_mt19937);
+    b->rng = fs_rng_alloc(777);
     b->pkts = make_flows(BC_SAMP_PKTS);
     if (!b->rng || !b->pkts) {
         snprintf(msg, msglen, "out of memory");
         goto fail;
     }
-    gsl_rng_set(b->rng, 777);
     if (fs_sampler_init(&b->s, systematic ? FS_SAMP_SYSTEMATIC : FS_SAMP_RANDOM, 1.0 / (double)N,
                         1, b->rng, msg, msglen))
         goto fail;

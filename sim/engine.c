@@ -24,6 +24,7 @@
 #include "export.h"
 #include "ftab.h"
 #include "reader.h"
+#include "rng.h"
 #include "sampler.h"
 #include "truth.h"
 
@@ -90,8 +91,13 @@ const fs_param_def fs_run_params_def[] = {
     {"seeds", FS_P_COUNT, R(seeds), "1", "replicates",
      "replicates of every pipeline, each with its own random seed", 1, 1e6, NULL, 0},
     {"seed", FS_P_COUNT, R(seed), "1", "",
-     "master seed; each replicate's seed is derived from it, the pipeline's parameters and "
-     "the replicate number", 0, 0, NULL, 0},
+     "master seed (0 to 2^64-1); each replicate's seed is derived from it, the pipeline's "
+     "parameters and the replicate number", 0, 0, NULL, 0},
+    {"replicate_seed", FS_P_STRING, R(replicate_seed), "none", "",
+     "reruns one replicate: the one -m pipeline runs once with this replicate seed (the "
+     "seed column of results.csv, 0 to 2^64-1) instead of one derived from --seed, and gives "
+     "the rows that replicate had, numbered pipeline p0, replicate 0; none = off. Only with "
+     "--seeds 1 and one -m", 0, 0, NULL, 0},
     {"topk", FS_P_COUNT, R(topk), "10", "keys", "k of the top-k heavy-hitter metrics", 1, 1e6,
      NULL, 0},
     {"prefix4", FS_P_COUNT, R(prefix4), "24", "bits", "IPv4 prefix length of the prefix "
@@ -651,6 +657,8 @@ typedef struct runctx {
     uint64_t  packets;
     fs_ns     first_ts, last_ts;
     int       have_ts;
+    int       one_replicate;   /* --replicate-seed given: its seed below  */
+    uint64_t  replicate_seed;
 } runctx;
 
 static uint64_t derive_seed(uint64_t master, const char *identity, uint64_t rep)
@@ -659,6 +667,43 @@ static uint64_t derive_seed(uint64_t master, const char *identity, uint64_t rep)
     int n = snprintf(buf, sizeof buf, "%s/%llu", identity, (unsigned long long)rep);
     return XXH3_64bits_withSeed(buf, (size_t)(n < (int)sizeof buf ? n : (int)sizeof buf - 1),
                                 master);
+}
+
+/* --replicate-seed: "none", or a seed in plain decimal digits, 0 to
+ * 2^64-1, for a run of one pipeline and one replicate. */
+static int replicate_seed_of(const fs_run_cfg *cfg, int nspecs, runctx *rc, char *err,
+                             size_t errlen)
+{
+    const char *v = cfg->replicate_seed;
+    if (!v || !strcmp(v, "none"))
+        return 0;
+    char pv[128];
+    if (!*v || strspn(v, "0123456789") != strlen(v)) {
+        snprintf(err, errlen, "option --replicate-seed: '%s' is not a seed (a whole number "
+                 "from 0 to 18446744073709551615, as in the seed column of results.csv, or "
+                 "none)", fs_printable(v, pv, sizeof pv));
+        return -1;
+    }
+    errno = 0;
+    unsigned long long x = strtoull(v, NULL, 10);
+    if (errno == ERANGE) {
+        snprintf(err, errlen, "option --replicate-seed: '%s' is larger than 2^64-1 "
+                 "(18446744073709551615)", fs_printable(v, pv, sizeof pv));
+        return -1;
+    }
+    if (cfg->seeds != 1) {
+        snprintf(err, errlen, "option --replicate-seed reruns one replicate: it cannot go with "
+                 "--seeds %llu (use --seeds 1)", (unsigned long long)cfg->seeds);
+        return -1;
+    }
+    if (nspecs != 1) {
+        snprintf(err, errlen, "option --replicate-seed reruns one replicate of one pipeline: "
+                 "give one -m, not %d", nspecs);
+        return -1;
+    }
+    rc->one_replicate = 1;
+    rc->replicate_seed = (uint64_t)x;
+    return 0;
 }
 
 static int mkdir_p(const char *path)
@@ -980,10 +1025,10 @@ static int setup_runs(runctx *rc)
             u->spec = &rc->specs[i];
             u->pipeline = i;
             u->rep = (int)k;
-            u->seed = derive_seed(cfg->seed, ident, k);
+            u->seed = rc->one_replicate ? rc->replicate_seed : derive_seed(cfg->seed, ident, k);
             u->kc = keycfg_of(&u->spec->common);
             u->next_ev = FS_NS_INF;
-            u->rng = gsl_rng_alloc(gsl_rng_mt19937);
+            u->rng = fs_rng_alloc(u->seed);
             u->rows = tmpfile();
             int rows_errno = errno;
             u->state = calloc(1, u->spec->algo->state_size);
@@ -999,7 +1044,6 @@ static int setup_runs(runctx *rc)
                 snprintf(rc->err, sizeof rc->err, "out of memory");
                 return -1;
             }
-            gsl_rng_set(u->rng, (unsigned long)u->seed);
             if (obs_init(rc, u, rc->err, sizeof rc->err)) {
                 rc->setup_status = 1;
                 return -1;
@@ -1578,6 +1622,7 @@ static int write_manifest(runctx *rc, int argc, char **argv)
     json_object_object_add(m, "timeseries_origin_s",
                            json_object_new_int64(rc->first_ts / FS_NS_PER_S));
     json_object_object_add(m, "run", params_json(fs_run_params_def, fs_run_nparams, rc->cfg));
+    json_object_object_add(m, "rng", json_object_new_string(FS_RNG_RULE));
     json_object *tc = json_object_new_object();
     for (int kc = 0; kc < KC__COUNT; kc++)
         if (rc->truth_used[kc]) {
@@ -1761,6 +1806,11 @@ int fs_run(const fs_run_cfg *cfg, const char *const *traces, int ntraces,
     if (!cfg->truth_cache[0] || !cfg->decode_cache[0]) {
         fprintf(stderr, "flowsim run: option --%s: empty directory (off disables the cache)\n",
                 !cfg->truth_cache[0] ? "truth-cache" : "decode-cache");
+        free(rc);
+        return 1;
+    }
+    if (replicate_seed_of(cfg, nspecs, rc, rc->err, sizeof rc->err)) {
+        fprintf(stderr, "flowsim run: %s\n", rc->err);
         free(rc);
         return 1;
     }

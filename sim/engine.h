@@ -66,6 +66,7 @@ typedef struct fs_run_cfg {
     fs_ns    bin;
     uint64_t seeds;
     uint64_t seed;
+    char    *replicate_seed; /* "none", or the one replicate's seed (text) */
     uint64_t topk;
     uint64_t prefix4, prefix6;
     int      bin_rows;

@@ -11,6 +11,7 @@
 #include "eval.h"
 #include "gen.h"
 #include "params.h"
+#include "rng.h"
 #include "sweep.h"
 #include "wire.h"
 
@@ -63,6 +64,9 @@ static void usage(FILE *f)
     fprintf(f,
         "\nOutputs in --out: manifest.json, results.csv (tidy: pipeline,algorithm,params,\n"
         "replicate,seed,bin,aggregate,key,metric,value), timeseries.csv, records/pN_rK.csv.\n"
+        "Each replicate draws from " FS_RNG_RULE ";\n"
+        "seeds are 64-bit. --replicate-seed SEED -m SPEC reruns the replicate whose seed\n"
+        "column is SEED: the same rows, numbered p0, replicate 0.\n"
         "Exit status: 0 ok, 1 bad parameters, 2 input/output error (results up to the error\n"
         "are still written).\n");
 }

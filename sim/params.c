@@ -75,6 +75,17 @@ static int suffix_mult(const char *e, double *m)
 
 int fs_parse_count(const char *s, uint64_t *out)
 {
+    /* Plain digits are read exactly, up to 2^64 - 1 (seeds use all 64
+     * bits; a double holds integers exactly only up to 2^53). */
+    if (s && *s >= '0' && *s <= '9' && s[strspn(s, "0123456789")] == 0) {
+        char *e;
+        errno = 0;
+        unsigned long long x = strtoull(s, &e, 10);
+        if (errno == ERANGE)
+            return -1;
+        *out = (uint64_t)x;
+        return 0;
+    }
     double v, m;
     const char *e;
     if (parse_number(s, &v, &e) || suffix_mult(e, &m))

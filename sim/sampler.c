@@ -9,6 +9,8 @@
 #include <gsl/gsl_randist.h>
 #include <xxhash.h>
 
+#include "rng.h"
+
 const char *const fs_samp_mode_names[] = {"none", "systematic", "random", "window", "hash", NULL};
 
 /* Number of packets to skip before the next selected one when each packet
@@ -95,7 +97,7 @@ int fs_sampler_init(fs_sampler *s, int mode, double rate, uint64_t n, gsl_rng *r
     } else if (mode == FS_SAMP_RANDOM) {
         s->skip = geometric_skip(rng, rate);
     } else if (mode == FS_SAMP_HASH) {
-        s->hash_seed = ((uint64_t)gsl_rng_get(rng) << 32) ^ gsl_rng_get(rng);
+        s->hash_seed = fs_rng_u64(rng);
         s->hash_limit = rate >= 1.0 ? UINT64_MAX : (uint64_t)ldexp(rate, 64);
     }
     return 0;

@@ -47,6 +47,7 @@
 
 #include "algo.h"
 #include "engine.h"
+#include "rng.h"
 
 #define SW_MAX_POINTS   1000000
 #define SW_MAX_VALUES   10000     /* values of one parameter */
@@ -924,12 +925,14 @@ static int parse_traces(fs_sweep *sw, const sw_section *s, const sw_kv *kv, int 
 }
 
 /* Whether run option d is one a [sweep] section sets once for every point
- * (every run option but the record, output and console ones). The shards
+ * (every run option but the record, output and console ones, and
+ * replicate_seed, which reruns one replicate of one pipeline). The shards
  * get these, and the sweep's manifest writes them. */
 static int sweep_wide(const fs_param_def *d)
 {
     return strcmp(d->name, "records") && strcmp(d->name, "out") &&
-           strcmp(d->name, "progress") && strcmp(d->name, "quiet");
+           strcmp(d->name, "progress") && strcmp(d->name, "quiet") &&
+           strcmp(d->name, "replicate_seed");
 }
 
 static int valid_name(const char *s)
@@ -965,11 +968,13 @@ static int sweep_section(fs_sweep *sw, const sw_section *s, int **gtr, int *ngtr
             if (parse_traces(sw, s, kv, gtr, ngtr, err, errlen))
                 return -1;
         } else if (!strcmp(k, "records") || !strcmp(k, "out") || !strcmp(k, "progress") ||
-                   !strcmp(k, "quiet")) {
+                   !strcmp(k, "quiet") || !strcmp(k, "replicate_seed")) {
             ERRL(kv->line, "[sweep] %s: not a sweep option (%s)", k,
                  !strcmp(k, "records") ? "sweeps keep no records; run the point with flowsim "
                                          "run --records" :
                  !strcmp(k, "out") ? "give --out DIR on the command line" :
+                 !strcmp(k, "replicate_seed") ? "rerun one replicate of a point with flowsim "
+                                                "run -m SPEC --replicate-seed SEED" :
                                      "a command-line option of flowsim sweep");
             return -1;
         } else {
@@ -1094,8 +1099,8 @@ static int add_point(fs_sweep *sw, smap *seen, int sec, int tr, const char *spec
                            "timeseries"};
     char ident[16384];
     size_t k = (size_t)snprintf(ident, sizeof ident, "flowsim-sweep-point 1\nversion=%s\n"
-                                "trace=%s\nsize=%llu\nmtime=%lld\nalgorithm=%s\nparams=%s\n",
-                                FS_VERSION, sw->tr[tr].text,
+                                "rng=%s\ntrace=%s\nsize=%llu\nmtime=%lld\nalgorithm=%s\n"
+                                "params=%s\n", FS_VERSION, FS_RNG_RULE, sw->tr[tr].text,
                                 (unsigned long long)sw->tr[tr].size,
                                 (long long)sw->tr[tr].mtime_ns, ps.algo->name, ps.params_all);
     for (size_t i = 0; i < sizeof names / sizeof names[0] && k < sizeof ident; i++) {
@@ -2342,6 +2347,7 @@ static int collect(const fs_sweep *sw, const char *out, int argc, char **argv)
         json_object_object_add(ro, d->name, jstr(v));
     }
     json_object_object_add(m, "run", ro);
+    json_object_object_add(m, "rng", jstr(FS_RNG_RULE));
     json_object *cols = json_object_new_array();
     for (size_t c = 0; c < sw->ncol; c++)
         json_object_array_add(cols, jstr(sw->colname[c]));

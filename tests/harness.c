@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "engine.h"
+#include "rng.h"
 #include "params.h"
 
 static int set_run(const char *name, const char *value, void *ctx, char *err, size_t errlen)
@@ -199,7 +200,7 @@ int th_meter(const char *spec, uint64_t seed, const fs_pkt *pkts, size_t n,
         fprintf(stderr, "th_meter: %s\n", err);
         return -1;
     }
-    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng *rng = fs_rng_alloc(seed);   /* the engine's replicate generator */
     void *st = calloc(1, ps.algo->state_size);
     fs_acct acct;
     fs_acct_init(&acct, NULL, NULL);
@@ -207,7 +208,6 @@ int th_meter(const char *spec, uint64_t seed, const fs_pkt *pkts, size_t n,
     int rc = -1;
     if (!rng || !st)
         goto out;
-    gsl_rng_set(rng, (unsigned long)seed);
     fs_meter_env env = {rng, 1.0, &acct, th_on_record, &em, 0};
     if (ps.algo->init(st, ps.aparams, &env, err, sizeof err)) {
         fprintf(stderr, "th_meter: %s\n", err);

@@ -31,6 +31,7 @@
 #include <string.h>
 #include "algo.h"
 #include "engine.h"
+#include "rng.h"
 #include "ftab.h"
 #include "gen_api.h"
 #include "harness.h"
@@ -135,8 +136,7 @@ static int meter_open(meter *m, const char *spec, uint64_t seed, rec_fn rec, voi
     param_value(&m->ps, "p_max", &m->p_max, sizeof m->p_max);
     param_value(&m->ps, "report", &spread_idx, sizeof spread_idx);
     m->spread = spread_idx == 1;
-    m->rng = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(m->rng, (unsigned long)seed);
+    m->rng = fs_rng_alloc(seed);   /* the engine's replicate generator */
     m->st = calloc(1, m->ps.algo->state_size);
     fs_acct_init(&m->acct, NULL, NULL);
     m->rec = rec;

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "engine.h"
+#include "rng.h"
 #include "ftab.h"
 #include "gen_api.h"
 #include "harness.h"
@@ -149,8 +150,7 @@ static int drive(const fs_pipeline_spec *ps, uint64_t seed, const pkt_array *arr
                  void (*rec)(void *, const fs_record *), void *rctx, drive_out *out)
 {
     const fs_algo *a = ps->algo;
-    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(rng, (unsigned long)seed);
+    gsl_rng *rng = fs_rng_alloc(seed);   /* the engine's replicate generator */
     void *st = calloc(1, a->state_size);
     fs_acct acct;
     fs_acct_init(&acct, NULL, NULL);

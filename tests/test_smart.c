@@ -24,6 +24,7 @@
 #include <string.h>
 #include <gsl/gsl_rng.h>
 #include "engine.h"
+#include "rng.h"
 #include "ftab.h"
 #include "harness.h"
 #include "reader.h"
@@ -230,8 +231,7 @@ static int ch_open(chain *c, const char *spec, uint64_t seed, int simple)
         return -1;
     }
     c->simple = simple;
-    c->rng = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(c->rng, (unsigned long)seed);
+    c->rng = fs_rng_alloc(seed);   /* the engine's replicate generator */
     fs_emit_fn next = ch_sink;
     void *next_ctx = c;
     for (int j = c->ps.nstages - 1; j >= 0; j--) {

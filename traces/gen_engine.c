@@ -37,6 +37,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rng.h"
+
 /* ---- wire-format constants (protocol facts, not model knobs) ------------- */
 #define ETH_HDR        14
 #define ETHERTYPE_IPV4 0x0800
@@ -302,10 +304,7 @@ static void heap_pop(fs_gen *g)
 
 static uint64_t rand64(gsl_rng *r)
 {
-    /* mt19937 gives 32 bits per call. */
-    uint64_t hi = gsl_rng_get(r) & 0xffffffffu;
-    uint64_t lo = gsl_rng_get(r) & 0xffffffffu;
-    return hi << 32 | lo;
+    return fs_rng_u64(r);
 }
 
 static uint32_t rand32(gsl_rng *r)
@@ -962,13 +961,6 @@ static int port_tables(fs_gen *g)
     return 0;
 }
 
-/* Seeds GSL's Mersenne Twister; gsl_rng_set takes an unsigned long, so a
- * 64-bit seed is folded to keep every bit relevant.                        */
-static void seed_rng(gsl_rng *r, uint64_t seed)
-{
-    gsl_rng_set(r, (unsigned long)(mix64(seed) & 0xffffffffu));
-}
-
 int fs_gen_open(fs_gen **out, const fs_gen_params *p, uint64_t seed, char *err,
                 size_t errlen)
 {
@@ -985,11 +977,11 @@ int fs_gen_open(fs_gen **out, const fs_gen_params *p, uint64_t seed, char *err,
     g->end = p->duration_ns;
     g->epoch_ns = (fs_ns)p->epoch_s * FS_NS_PER_S;
     g->snaplen = (uint32_t)p->snaplen_bytes;
-    g->r = gsl_rng_alloc(gsl_rng_mt19937);
+    /* every bit of the 64-bit seed matters (rng.h) */
+    g->r = fs_rng_alloc(seed);
     g->frame = calloc(1, (size_t)(p->snaplen_bytes ? p->snaplen_bytes : 128) + 128);
     if (!g->r || !g->frame)
         goto oom;
-    seed_rng(g->r, seed);
     g->v4_blocks = v4_valid_blocks();
     /* Ranks are at most 4Mi, well below the ~13.5M usable /24 blocks. */
     perm_init(&g->v4src, g->r, 12, g->v4_blocks);

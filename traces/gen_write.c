@@ -16,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "rng.h"
+
 /* With snaplen=0 each frame is cut after its transport header; the file
  * header then announces the largest such frame (Ethernet + IPv6 + TCP).   */
 #define GEN_HEADERS_SNAPLEN 74
@@ -39,6 +41,7 @@ static int write_sidecar(const fs_gen_params *p, uint64_t seed, const char *prof
     json_object_object_add(root, "flowsim_version", json_object_new_string(FS_VERSION));
     json_object_object_add(root, "profile", profile ? json_object_new_string(profile) : NULL);
     json_object_object_add(root, "seed", json_object_new_uint64(seed));
+    json_object_object_add(root, "rng", json_object_new_string(FS_RNG_GEN_RULE));
 
     const char *base = strrchr(path, '/');
     json_object *pc = json_object_new_object();
