@@ -743,6 +743,8 @@ static void anf_estimate(const void *params, const fs_record *r, const fs_binnin
     c.bytes = r->bytes * inv * w;
     c.var_pkts = w == 1.0 ? (double)r->pkts * inv * (inv - 1.0) : NAN;
     c.var_bytes = w == 1.0 ? r->bytes_sq * inv * (inv - 1.0) : NAN;
+    c.cov_pkts = c.var_pkts;   /* the whole record, when it goes to one bin */
+    c.cov_bytes = c.var_bytes;
     c.flows = (p->fce ? (double)r->first_pkts / r->p_end : 1.0) * w;
     c.flow_ts = r->first;
     if (r->key.proto == 6) {

@@ -76,6 +76,13 @@ typedef struct fs_contrib {
     double pkts, bytes;      /* estimated packets and bytes               */
     double var_pkts;         /* estimated variance of pkts (NAN: unknown)  */
     double var_bytes;        /* estimated variance of bytes (NAN: unknown) */
+    /* Covariance of this contribution with the record's whole estimate (its
+     * sum over every bin it contributes to): what the record adds to the
+     * variance of any sum over bins. A record's shares of one random
+     * estimate are correlated (a share f of X has covariance f Var(X) with
+     * X), so the variance of a multi-bin sum is the sum of these, not of
+     * var_*: a record wholly in one bin has cov = var. NAN: unknown.     */
+    double cov_pkts, cov_bytes;
     double flows;            /* active-flow contribution                   */
     fs_ns  flow_ts;          /* start of the record's data in this bin     */
     double arrivals;         /* TCP flow arrivals, primary estimator       */
@@ -216,6 +223,10 @@ typedef struct fs_stage {
      * before the stage (e.g. active flows once a stage can keep several
      * records of one flow). */
     void  (*estimands)(const void *params, const fs_binning *b, fs_estimand io[FS_Q__COUNT]);
+    /* nonzero: passes records on with weights other than 1; the meters'
+     * variance estimates then do not hold, and every standard error of the
+     * pipeline is nan (unknown), in every bin, with or without records. */
+    int   reweights;
 } fs_stage;
 
 /* ---- registry (registry.c) ---- */
@@ -232,7 +243,10 @@ const fs_stage *fs_stage_at(size_t i);
  * first == last goes wholly into its bin); or puts everything into the bin
  * of `last` or of `first`. Each bin touched gets flows = `flows` and flow_ts
  * = the start of the record's data in that bin; arrivals go to the bin of
- * `first` only. Variances are split like the counts they belong to.        */
+ * `first` only. Variances are split like the counts they belong to
+ * (f^2 Var in a bin's share f) and covariances with the whole record are
+ * f Var; whole->var_* is the record's whole variance (whole->cov_* is not
+ * read).                                                                   */
 enum fs_apportion { FS_APPORTION_SPLIT, FS_APPORTION_LAST, FS_APPORTION_FIRST };
 extern const char *const fs_apportion_names[];
 void fs_apportion(const fs_record *r, const fs_binning *b, int how,

@@ -11,6 +11,8 @@ void fs_apportion(const fs_record *r, const fs_binning *b, int how,
 {
     int64_t k0 = fs_bin_of(b, r->first), k1 = fs_bin_of(b, r->last);
     fs_contrib c = *whole;
+    c.cov_pkts = whole->var_pkts;   /* one bin: the whole record */
+    c.cov_bytes = whole->var_bytes;
     if (k0 == k1 || how != FS_APPORTION_SPLIT) {
         int64_t k = how == FS_APPORTION_FIRST ? k0 : k1;
         if (k != k0 && how == FS_APPORTION_LAST) {
@@ -19,6 +21,7 @@ void fs_apportion(const fs_record *r, const fs_binning *b, int how,
             c.flow_ts = fs_bin_start(b, k);
             fs_contrib a = {0};
             a.var_pkts = a.var_bytes = 0;
+            a.cov_pkts = a.cov_bytes = 0;
             a.flows = 0;
             a.flow_ts = FS_NS_INF;
             a.arrivals = c.arrivals;
@@ -46,6 +49,9 @@ void fs_apportion(const fs_record *r, const fs_binning *b, int how,
         /* Var(fX) = f^2 Var(X) */
         c.var_pkts = whole->var_pkts * f * f;
         c.var_bytes = whole->var_bytes * f * f;
+        /* Cov(fX, X) = f Var(X): the shares sum to the record's variance */
+        c.cov_pkts = whole->var_pkts * f;
+        c.cov_bytes = whole->var_bytes * f;
         c.flows = whole->flows;
         c.flow_ts = lo;
         c.arrivals = k == k0 ? whole->arrivals : 0;

@@ -86,6 +86,7 @@ static void rs_stats(const void *st, void (*fn)(void *, const char *, double), v
 const fs_stage fs_stage_uniform = {
     .abi = FS_ALGO_ABI,
     .name = "uniform",
+    .reweights = 1,
     .summary = "uniform random record sampling: keep each record with probability rate",
     .notes = "Independent Bernoulli decision per record; kept records weigh 1/rate. Bytes, "
              "packets and arrivals stay unbiased; active flows are overestimated when a flow "
@@ -103,6 +104,7 @@ const fs_stage fs_stage_uniform = {
 const fs_stage fs_stage_hash = {
     .abi = FS_ALGO_ABI,
     .name = "hash",
+    .reweights = 1,
     .summary = "hash-based flow sampling: keep the records of a flow when its key hashes "
                "below rate",
     .notes = "Seeded XXH3 of the flow key; all records of a flow share the decision; kept "

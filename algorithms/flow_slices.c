@@ -748,7 +748,8 @@ static void acc_flush(bin_acc *a, const fs_record *r, const fsl_whole *wh, int64
 }
 
 static void acc_add(bin_acc *a, const fs_record *r, const fsl_whole *wh, int64_t k0,
-                    int64_t bin, double pk, double by, double vp, double vb)
+                    int64_t bin, double pk, double by, double vp, double vb, double cp,
+                    double cb)
 {
     if (a->open && a->bin != bin)
         acc_flush(a, r, wh, k0);
@@ -764,6 +765,8 @@ static void acc_add(bin_acc *a, const fs_record *r, const fsl_whole *wh, int64_t
     a->c.bytes += by;
     a->c.var_pkts += vp;
     a->c.var_bytes += vb;
+    a->c.cov_pkts += cp;
+    a->c.cov_bytes += cb;
 }
 
 static void estimate_binned(const fsl_params *P, const fs_record *r, const fs_binning *b,
@@ -805,7 +808,9 @@ static void estimate_binned(const fsl_params *P, const fs_record *r, const fs_bi
                 fs_ns ol = bl > lo ? bl : lo, oh = bh < hi ? bh : hi;
                 f = (double)(oh - ol) / (double)(hi - lo);
             }
-            acc_add(&a, r, wh, k0, k, pk * f, by * f, vp * f * f, vb * f * f);
+            /* pairs are independent of each other; a pair's shares are
+             * not: Cov(fX, record) = f Var(X) */
+            acc_add(&a, r, wh, k0, k, pk * f, by * f, vp * f * f, vb * f * f, vp * f, vb * f);
             /* For eq. 3 a pair's packets count in the bin its data start in;
              * a pair straddling later bins marks the flow active there too,
              * as fs_apportion does for a record (tbin not dividing the bin). */

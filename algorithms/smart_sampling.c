@@ -244,6 +244,7 @@ static void sm_stats(const void *st, void (*fn)(void *, const char *, double), v
 const fs_stage fs_stage_smart = {
     .abi = FS_ALGO_ABI,
     .name = "smart",
+    .reweights = 1,
     .summary = "smart sampling of records: keep with r = min(1, Ŝ/zs + B̂/zb + Â/za), "
                "weight x 1/r; optional dynamic control of the thresholds",
     .notes = "Thresholds zb (alias z), zs, za default to inf (term off); at least one must be "

@@ -1063,7 +1063,9 @@ static int setup_runs(runctx *rc)
             snprintf(prefix, sizeof prefix, "p%d,%s,%s,%d,%llu", i, u->spec->algo->name,
                      u->spec->params_csv, u->rep, (unsigned long long)u->seed);
             fs_eval_cfg evc = {rc->binning, cfg->topk, cfg->prefix4, cfg->prefix6,
-                               cfg->bin_rows, 0, cfg->key_totals, cfg->partial_close};
+                               cfg->bin_rows, 0, cfg->key_totals, cfg->partial_close, 0};
+            for (int j = 0; j < u->spec->nstages; j++)
+                evc.no_var |= u->spec->stages[j].stage->reweights;
             if (fs_eval_init(&u->ev, &evc, &rc->truth[u->kc], u->seed, u->rows, prefix)) {
                 snprintf(rc->err, sizeof rc->err, "out of memory");
                 return -1;

@@ -25,7 +25,7 @@ static const char *const agg_names[AGG__COUNT] = {"dport", "src_prefix", "dst_pr
 
 typedef struct eent {
     FS_FTAB_ENTRY_HEAD;
-    double pkts, bytes, v_pk, v_by, flows, arr, arr2;
+    double pkts, bytes, v_pk, v_by, c_pk, c_by, flows, arr, arr2;
     fs_ns  flow_ts;
     uint8_t v_nan, arr2_nan, seen, has_flow;
 } eent;
@@ -34,6 +34,17 @@ typedef struct aent {
     FS_FTAB_ENTRY_HEAD;
     double by, pk;
 } aent;
+
+/* An estimated aggregate key: aent's sums (its first fields, so either is
+ * read as an aent) and their shares of the variance of a sum over bins
+ * (fs_acc's c_*), for the whole-trace per-key rows. */
+typedef struct eaent {
+    FS_FTAB_ENTRY_HEAD;
+    double  by, pk, c_by, c_pk;
+    uint8_t v_nan;
+} eaent;
+_Static_assert(offsetof(eaent, by) == offsetof(aent, by) &&
+               offsetof(eaent, pk) == offsetof(aent, pk), "eaent starts as aent");
 
 typedef struct binpart binpart;
 
@@ -93,7 +104,7 @@ int fs_eval_init(fs_eval *ev, const fs_eval_cfg *cfg, fs_truth *truth, uint64_t 
     fs_ftab_pool_init(&ev->pool, sizeof(eent));
     for (int a = 0; a < AGG__COUNT; a++)
         if (cfg->key_totals == FS_KEYTOT_TRACE &&
-            fs_ftab_init(&ev->all_agg[a], sizeof(aent), 64, 0, seed))
+            fs_ftab_init(&ev->all_agg[a], sizeof(eaent), 64, 0, seed))
             return -1;
     tshared *sh = get_shared(ev);
     if (!sh)
@@ -163,11 +174,14 @@ static void contrib_cb(void *vctx, int64_t bin, const fs_contrib *c)
     eent *e = fs_ftab_ent(&b->tab, i);
     e->pkts += c->pkts;
     e->bytes += c->bytes;
-    if (isnan(c->var_pkts) || isnan(c->var_bytes))
+    if (isnan(c->var_pkts) || isnan(c->var_bytes) || isnan(c->cov_pkts) ||
+        isnan(c->cov_bytes))
         e->v_nan = 1;
     else {
         e->v_pk += c->var_pkts;
         e->v_by += c->var_bytes;
+        e->c_pk += c->cov_pkts;
+        e->c_by += c->cov_bytes;
     }
     e->arr += c->arrivals;
     if (isnan(c->arrivals_alt))
@@ -213,19 +227,21 @@ double fs_rel_err(double e, double t)
 }
 #define rel fs_rel_err
 
+/* Rows of one aggregate's sums; `whole`: a sum over bins (bin all), whose
+ * standard errors come from the covariance shares (fs_acc). */
 static void write_acc(fs_eval *ev, const char *bin, const char *agg, const char *key,
-                      const fs_acc *a, int full)
+                      const fs_acc *a, int full, int whole)
 {
+    double v_by = whole ? a->c_by : a->v_by, v_pk = whole ? a->c_pk : a->v_pk;
+    int nan = a->v_nan || ev->cfg.no_var;
     mrow(ev, bin, agg, key, FS_M_TRUE_BYTES, a->t_by);
     mrow(ev, bin, agg, key, FS_M_EST_BYTES, a->e_by);
     mrow(ev, bin, agg, key, FS_M_REL_ERR_BYTES, rel(a->e_by, a->t_by));
-    if (full)
-        mrow(ev, bin, agg, key, FS_M_EST_BYTES_SE, a->v_nan ? NAN : sqrt(a->v_by));
+    mrow(ev, bin, agg, key, FS_M_EST_BYTES_SE, nan ? NAN : sqrt(v_by > 0 ? v_by : 0));
     mrow(ev, bin, agg, key, FS_M_TRUE_PACKETS, a->t_pk);
     mrow(ev, bin, agg, key, FS_M_EST_PACKETS, a->e_pk);
     mrow(ev, bin, agg, key, FS_M_REL_ERR_PACKETS, rel(a->e_pk, a->t_pk));
-    if (full)
-        mrow(ev, bin, agg, key, FS_M_EST_PACKETS_SE, a->v_nan ? NAN : sqrt(a->v_pk));
+    mrow(ev, bin, agg, key, FS_M_EST_PACKETS_SE, nan ? NAN : sqrt(v_pk > 0 ? v_pk : 0));
     mrow(ev, bin, agg, key, FS_M_TRUE_FLOWS, a->t_fl);
     mrow(ev, bin, agg, key, FS_M_EST_FLOWS, a->e_fl);
     mrow(ev, bin, agg, key, FS_M_REL_ERR_FLOWS, rel(a->e_fl, a->t_fl));
@@ -244,7 +260,8 @@ static void write_acc(fs_eval *ev, const char *bin, const char *agg, const char 
 static void acc_add(fs_acc *d, const fs_acc *s)
 {
     d->t_pk += s->t_pk; d->t_by += s->t_by; d->e_pk += s->e_pk; d->e_by += s->e_by;
-    d->v_pk += s->v_pk; d->v_by += s->v_by; d->t_fl += s->t_fl; d->e_fl += s->e_fl;
+    d->v_pk += s->v_pk; d->v_by += s->v_by; d->c_pk += s->c_pk; d->c_by += s->c_by;
+    d->t_fl += s->t_fl; d->e_fl += s->e_fl;
     d->t_arr += s->t_arr; d->e_arr += s->e_arr; d->e_arr2 += s->e_arr2;
     d->t_msyn += s->t_msyn; d->spurious += s->spurious;
     d->v_nan |= s->v_nan; d->arr2_nan |= s->arr2_nan;
@@ -325,6 +342,21 @@ static void agg_add(fs_ftab *t, const fs_key *ak, double by, double pk)
     aent *e = fs_ftab_ent(t, i);
     e->by += by;
     e->pk += pk;
+}
+
+/* Adds the sums s to key ak of an estimated aggregate table (eaent). */
+static void agg_add_est(fs_ftab *t, const fs_key *ak, const eaent *s)
+{
+    int created;
+    uint32_t i = fs_ftab_upsert(t, ak, fs_key_hash(ak, t->seed), &created);
+    if (i == FS_NONE)
+        return;
+    eaent *e = fs_ftab_ent(t, i);
+    e->by += s->by;
+    e->pk += s->pk;
+    e->c_by += s->c_by;
+    e->c_pk += s->c_pk;
+    e->v_nan |= s->v_nan;
 }
 
 /* Batched lookups of keys k[0..n) (n <= FS_FTAB_BATCH) in table t (NULL:
@@ -635,7 +667,7 @@ static tshared *get_shared(fs_eval *ev)
             return NULL;
         int bad = fs_ftab_init(&s->pend, sizeof(pkent), 64, 0, ev->seed);
         for (int g = 0; g < AGG__COUNT; g++)
-            bad |= fs_ftab_init(&s->bin_agg[g], sizeof(aent), 64, 0, ev->seed);
+            bad |= fs_ftab_init(&s->bin_agg[g], sizeof(eaent), 64, 0, ev->seed);
         if (bad) {
             tshared_free(s);
             return NULL;
@@ -789,6 +821,8 @@ static void add_est(fs_acc *a, const eent *e, int spurious)
     a->e_by += e->bytes;
     a->v_pk += e->v_pk;
     a->v_by += e->v_by;
+    a->c_pk += e->c_pk;
+    a->c_by += e->c_by;
     a->v_nan |= e->v_nan;
     a->e_fl += e->has_flow ? e->flows : 0;
     a->e_arr += e->arr;
@@ -828,10 +862,16 @@ static void fold_aggs(fs_eval *ev, const eent *e, fs_ftab *agg, int whole)
         fs_key ak;
         if (!agg_key(g, &e->key, &ev->cfg, &ak))
             continue;
+        eaent s;
+        s.by = e->bytes;
+        s.pk = e->pkts;
+        s.c_by = e->c_by;
+        s.c_pk = e->c_pk;
+        s.v_nan = e->v_nan;
         if (agg)
-            agg_add(&agg[g], &ak, e->bytes, e->pkts);
+            agg_add_est(&agg[g], &ak, &s);
         if (keytot_trace)
-            agg_add(&ev->all_agg[g], &ak, e->bytes, e->pkts);
+            agg_add_est(&ev->all_agg[g], &ak, &s);
     }
 }
 
@@ -1215,8 +1255,8 @@ static int close_part(fs_eval *ev, fs_ebin *E, fs_tbin *T, fs_ns end, uint32_t n
     }
     for (int g = 0; ev->cfg.key_totals == FS_KEYTOT_TRACE && g < AGG__COUNT; g++)
         for (uint32_t j = 0; j < ev->bin_agg[g].hwm; j++) {
-            const aent *a = fs_ftab_ent(&ev->bin_agg[g], j);
-            agg_add(&ev->all_agg[g], &a->key, a->by, a->pk);
+            const eaent *a = fs_ftab_ent(&ev->bin_agg[g], j);
+            agg_add_est(&ev->all_agg[g], &a->key, a);
         }
     fs_ftab_pool_put(&ev->pool, &E->tab);
     E->tab = ne;
@@ -1257,17 +1297,17 @@ static void write_flows(fs_eval *ev, const char *bin, const fs_flowacc *fl)
     }
 }
 
-static void write_proto(fs_eval *ev, const char *bin, int p, const fs_acc *a)
+static void write_proto(fs_eval *ev, const char *bin, int p, const fs_acc *a, int whole)
 {
     char pb[16];
-    write_acc(ev, bin, "proto", proto_name(p, pb, sizeof pb), a, 0);
+    write_acc(ev, bin, "proto", proto_name(p, pb, sizeof pb), a, 0, whole);
 }
 
 static void write_protos(fs_eval *ev, const char *bin, const fs_acc *proto, const uint8_t *seen)
 {
     for (int p = 0; p < 256; p++)
         if (seen[p])
-            write_proto(ev, bin, p, &proto[p]);
+            write_proto(ev, bin, p, &proto[p], 0);
 }
 
 /* The whole trace's sums of protocol p, made on its first sight (a handful
@@ -1373,7 +1413,7 @@ static void finalize_bin(fs_eval *ev, int64_t k, fs_tbin *T, fs_ebin *E)
     char bin[32];
     snprintf(bin, sizeof bin, "%lld", (long long)(k - ev->cfg.bin_origin));
     if (ev->cfg.bin_rows >= FS_BINROWS_TOTAL)
-        write_acc(ev, bin, "total", "all", &total, 1);
+        write_acc(ev, bin, "total", "all", &total, 1, 0);
     if (bin_aggs) {
         write_protos(ev, bin, proto, seen);
         write_flows(ev, bin, w->flow);
@@ -1573,6 +1613,30 @@ void fs_eval_finalize_upto(fs_eval *ev, fs_ns safe)
     }
 }
 
+/* The whole-trace per-key rows besides agg_result's bytes (key_totals
+ * trace): for each key of the true top k, its packets and the standard
+ * errors of its bytes and packets over the whole trace. T is the true
+ * whole-trace table, E the estimated one (eaent). */
+static void write_key_whole(fs_eval *ev, int a, const aggtruth *at, const fs_ftab *T,
+                            const fs_ftab *E)
+{
+    const char *an = agg_names[a];
+    for (uint32_t y = 0; T && y < at->ntop; y++) {
+        const aent *t = fs_ftab_ent(T, at->top[y].i);
+        const eaent *e = (const eaent *)agg_find(E, &t->key);
+        char label[80];
+        agg_label(a, &t->key, &ev->cfg, label, sizeof label);
+        double pk = e ? e->pk : 0;
+        double cb = e ? e->c_by : 0, cp = e ? e->c_pk : 0;
+        int nan = (e && e->v_nan) || ev->cfg.no_var;
+        mrow(ev, "all", an, label, FS_M_EST_BYTES_SE, nan ? NAN : sqrt(cb > 0 ? cb : 0));
+        mrow(ev, "all", an, label, FS_M_TRUE_PACKETS, t->pk);
+        mrow(ev, "all", an, label, FS_M_EST_PACKETS, pk);
+        mrow(ev, "all", an, label, FS_M_REL_ERR_PACKETS, rel(pk, t->pk));
+        mrow(ev, "all", an, label, FS_M_EST_PACKETS_SE, nan ? NAN : sqrt(cp > 0 ? cp : 0));
+    }
+}
+
 void fs_eval_finish(fs_eval *ev, fs_ns limit)
 {
     fs_eval_finalize_upto(ev, limit);
@@ -1581,10 +1645,10 @@ void fs_eval_finish(fs_eval *ev, fs_ns limit)
          limit == FS_NS_INF && (k = next_bin(ev, ev->final_below, &kt)) != INT64_MAX;)
         finalize_next(ev, k, kt);
     fs_truth_release_below(ev->truth, INT64_MAX, &ev->released_below);
-    write_acc(ev, "all", "total", "all", &ev->all_total, 1);
+    write_acc(ev, "all", "total", "all", &ev->all_total, 1, 1);
     for (int p = 0; p < 256; p++)
         if (ev->proto_ix[p])
-            write_proto(ev, "all", p, &ev->all_proto[ev->proto_ix[p] - 1]);
+            write_proto(ev, "all", p, &ev->all_proto[ev->proto_ix[p] - 1], 1);
     write_flows(ev, "all", ev->all_flow);
     mrow(ev, "all", "flow", "all", FS_M_TOPK_RECALL,
          ev->flow_topk_bins ? ev->flow_topk_recall / ev->flow_topk_bins : NAN);
@@ -1606,6 +1670,11 @@ void fs_eval_finish(fs_eval *ev, fs_ns limit)
         return;
     }
     tshared *sh = get_shared(ev);
-    for (int g = 0; g < AGG__COUNT; g++)
-        write_agg(ev, "all", g, sh ? &sh->agg[g] : NULL, &ev->all_agg[g], 1, NULL, NULL);
+    for (int g = 0; g < AGG__COUNT; g++) {
+        aggtruth at = {0};
+        write_agg(ev, "all", g, sh ? &sh->agg[g] : NULL, &ev->all_agg[g], 1, NULL, &at);
+        if (at.done)
+            write_key_whole(ev, g, &at, sh ? &sh->agg[g] : NULL, &ev->all_agg[g]);
+        free(at.top);
+    }
 }

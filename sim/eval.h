@@ -13,6 +13,11 @@
  * (/prefix4 for IPv4, /prefix6 for IPv6). Metric names and meanings are the
  * FS_METRICS table below (`flowsim metrics` prints it).
  *
+ * Standard errors: a record's contribution to a bin carries its variance in
+ * the bin and its covariance with the record's whole estimate (fs_contrib);
+ * per-bin rows use the first, whole-trace rows the second (algorithms.md
+ * §2.7), for the total, proto, and the per-key rows of key_totals trace.
+ *
  * The whole-trace rows (bin "all") are sums over bins for counts; for flows
  * and arrivals they are therefore flow-bins (a flow active in 3 bins counts
  * 3 times) unless the bin is `inf` (one bin: distinct flows of the trace);
@@ -49,11 +54,11 @@
     X(TRUE_BYTES, "true_bytes", "bytes (sum of IP total lengths) in the truth") \
     X(EST_BYTES, "est_bytes", "bytes estimated from the exported records") \
     X(REL_ERR_BYTES, "rel_err_bytes", "(est_bytes - true_bytes) / true_bytes (signed)") \
-    X(EST_BYTES_SE, "est_bytes_se", "standard error of est_bytes from the estimator's variance (nan if the algorithm gives none)") \
+    X(EST_BYTES_SE, "est_bytes_se", "standard error of est_bytes from the estimator's variance: per bin the variance of the bin's contributions; bin all the whole-trace variance of every record (its shares of several bins covary); nan if unknown (an algorithm without a variance, a record stage that reweights)") \
     X(TRUE_PACKETS, "true_packets", "packets in the truth") \
     X(EST_PACKETS, "est_packets", "estimated packets") \
     X(REL_ERR_PACKETS, "rel_err_packets", "(est_packets - true_packets) / true_packets (signed)") \
-    X(EST_PACKETS_SE, "est_packets_se", "standard error of est_packets (nan if unknown)") \
+    X(EST_PACKETS_SE, "est_packets_se", "standard error of est_packets, as est_bytes_se") \
     X(TRUE_FLOWS, "true_flows", "active flows (keys with a packet in the bin; bin all: flow-bins)") \
     X(EST_FLOWS, "est_flows", "estimated active flows (sampled NetFlow: sampled flows)") \
     X(REL_ERR_FLOWS, "rel_err_flows", "(est_flows - true_flows) / true_flows (signed)") \
@@ -99,10 +104,16 @@ typedef struct fs_eval_cfg {
     double     partial_close;/* close a bin in part when its open keys are at
                                 most this fraction of its keys; 0 = never
                                 (fs_eval_close_part)                           */
+    int        no_var;       /* the pipeline's variances are unknown (a record
+                                stage reweights): every standard error nan    */
 } fs_eval_cfg;
 
+/* Sums of one aggregate. v_* is the variance of the estimate within one bin
+ * (sum of the contributions' var_*); c_* its share of the variance of a sum
+ * over bins (sum of cov_*, fs_contrib): the standard error of a bin's row
+ * comes from v, that of a whole-trace row (bin all) from c. */
 typedef struct fs_acc {
-    double t_pk, t_by, e_pk, e_by, v_pk, v_by;
+    double t_pk, t_by, e_pk, e_by, v_pk, v_by, c_pk, c_by;
     double t_fl, e_fl, t_arr, e_arr, e_arr2, t_msyn, spurious;
     int    v_nan, arr2_nan;
 } fs_acc;
