@@ -1,6 +1,7 @@
 /* flowsim — the engine (see engine.h). Copyright (C) 2026 the flowsim
  * authors. GPL-3.0-or-later. */
 #include "engine.h"
+#include "fdlimit.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -988,8 +989,23 @@ static FILE *open_out(const char *dir, const char *name, char *err, size_t errle
     return f;
 }
 
+/* A temporary file could not be made (err: errno): say why, and what to do
+ * when it is the open-file limit. */
+static void no_tmpfile(runctx *rc, int err)
+{
+    if (err == EMFILE || err == ENFILE)
+        snprintf(rc->err, sizeof rc->err,
+                 "%zu pipeline-replicates need about %zu open temporary files and the limit "
+                 "on open files is %.0f (ulimit -n): raise it, or run fewer replicates per "
+                 "run (flowsim sweep splits them)",
+                 rc->nruns, rc->nruns * (rc->cfg->timeseries == 2 ? 2 : 1), fs_fdlimit_raise());
+    else
+        snprintf(rc->err, sizeof rc->err, "cannot create a temporary file: %s", strerror(err));
+}
+
 static int setup_runs(runctx *rc)
 {
+    fs_fdlimit_raise();
     const fs_run_cfg *cfg = rc->cfg;
     rc->nruns = (size_t)rc->nspecs * cfg->seeds;
     rc->runs = calloc(rc->nruns, sizeof *rc->runs);
@@ -1030,16 +1046,11 @@ static int setup_runs(runctx *rc)
             u->next_ev = FS_NS_INF;
             u->rng = fs_rng_alloc(u->seed);
             u->rows = tmpfile();
-            int rows_errno = errno;
-            u->state = calloc(1, u->spec->algo->state_size);
             if (!u->rows) {
-                /* one per pipeline-replicate: the usual cause is the limit
-                 * on open files (ulimit -n) */
-                snprintf(rc->err, sizeof rc->err,
-                         "no temporary file for the rows of pipeline-replicate %zu of %zu: %s",
-                         r + 1, rc->nruns, strerror(rows_errno));
+                no_tmpfile(rc, errno);
                 return -1;
             }
+            u->state = calloc(1, u->spec->algo->state_size);
             if (!u->rng || !u->state) {
                 snprintf(rc->err, sizeof rc->err, "out of memory");
                 return -1;
@@ -1081,7 +1092,7 @@ static int setup_runs(runctx *rc)
             }
             if (cfg->timeseries == 2 || (cfg->timeseries == 1 && k == 0))
                 if (!(u->ts = tmpfile())) {
-                    snprintf(rc->err, sizeof rc->err, "no temporary file");
+                    no_tmpfile(rc, errno);
                     return -1;
                 }
             /* Record stages, last to first, each passing on to the next;

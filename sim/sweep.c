@@ -47,6 +47,7 @@
 
 #include "algo.h"
 #include "engine.h"
+#include "fdlimit.h"
 #include "rng.h"
 
 #define SW_MAX_POINTS   1000000
@@ -1616,19 +1617,7 @@ oom:
  * hard one, and return how many pipeline-replicates a pass may hold. */
 static double open_files_runs(void)
 {
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl))
-        return 1e9;
-    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < rl.rlim_max) {
-        struct rlimit want = rl;
-        want.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > 1048576 ? 1048576 :
-                                                                                 rl.rlim_max;
-        if (!setrlimit(RLIMIT_NOFILE, &want))
-            rl = want;
-    }
-    if (rl.rlim_cur == RLIM_INFINITY)
-        return 1e9;
-    double n = ((double)rl.rlim_cur - 64) / 2;
+    double n = (fs_fdlimit_raise() - 64) / 2;
     return n < 1 ? 1 : n;
 }
 
