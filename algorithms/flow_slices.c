@@ -64,7 +64,7 @@ static const char *const pairs_names[] = {"all", "used", NULL};
 typedef struct fsl_params {
     double   q, p, p_max, p_min, hi, lo, rate_frac;
     fs_ns    t, inactive, delta, hold, tbin;
-    uint64_t entries;
+    uint64_t entries, pair_bytes;
     int      adapt, finrst, pairs, apportion;
 } fsl_params;
 
@@ -124,6 +124,11 @@ static const fs_param_def fsl_params_def[] = {
      "binned: pairs exported per record: all = the fixed ceil(t/tbin)+1 (record size "
      "48 + 8(n-1) bytes, §2.4.7 D); used = up to the bin of the last counted packet [S]", 0, 0,
      pairs_names, 0},
+    {"pair_bytes", FS_P_BYTES, P(pair_bytes), "8", "bytes/pair",
+     "binned: memory of one counter pair (4-byte packet and 4-byte byte counter [R node7]); "
+     "an entry with n = ceil(t/tbin)+1 pairs costs entry_bytes + (n-1) x pair_bytes in "
+     "mem_peak_bytes and mem_mean_bytes, its own counters holding one pair, as a record's "
+     "do on the wire (48 + 8(n-1) bytes, §2.4.7 D) [S]", 1, 1e6, NULL, 0},
     {"apportion", FS_P_ENUM, P(apportion), "split", "",
      "analysis without tbin: how a record spanning analysis bins is attributed: split = in "
      "proportion to the overlap of [first,last] with each bin; last/first = wholly to the bin "
@@ -555,6 +560,10 @@ static int fsl_init(void *st, const void *params, const fs_meter_env *env, char 
         return -1;
     if (s->p.tbin)
         s->npairs = (uint32_t)((s->p.t + s->p.tbin - 1) / s->p.tbin + 1);
+    /* every entry keeps npairs pairs, one in the entry's own counters
+     * (§2.4.7, §3.1) */
+    if (s->npairs)
+        fs_acct_entry_extra(env->acct, (double)(s->npairs - 1) * (double)s->p.pair_bytes);
     uint32_t initial = s->p.entries < 4096 ? (uint32_t)s->p.entries : 4096;
     if (fs_ftab_init(&s->tab, sizeof(fsl_ent), initial, (uint32_t)s->p.entries,
                      env->hash_seed) ||
@@ -842,6 +851,72 @@ static void fsl_estimate(const void *params, const fs_record *r, const fs_binnin
     fs_apportion(r, b, P->apportion, &c, fn, ctx);
 }
 
+/* ---- estimands (algo.h) ----------------------------------------------------
+ * What the per-bin estimates above estimate, by configuration (q = the
+ * meter's q times the observation stage's rate, L = the analysis bin, inf for
+ * one bin). The evaluation keeps, per (bin, key), the flows value of the
+ * record whose data in the bin start earliest, so a flow's active-flow
+ * estimate in bin k is the value of its earliest record with data in k.
+ *   bytes, packets  every packet counted in bin k is exact and the 1/p - 1
+ *       correction of a creation in bin k stands, in expectation, for the
+ *       packets of bin k that found no entry and were not sliced (per packet,
+ *       E[(1/p_x - 1) 1{created at x}] = (1 - p_x) P(no entry at x) = E[1{x
+ *       missed}], with the p in force at x, so adaptation is fine): unbiased
+ *       per bin when every counter lies in one analysis bin, i.e. L = inf or
+ *       tbin > 0 dividing L; otherwise the counts are apportioned over
+ *       [first, last] (biased per bin, unbiased summed over bins).
+ *   active flows  with q = 1, the flow's first packet x_1 in bin k either
+ *       finds an entry (an earlier record with data in k: f̂ = 1, exact) or
+ *       not; then slicing decisions (p_j in force) run on x_1, x_2, ... until
+ *       one creates a record at x_j. If that record is alive at x_(j+1)
+ *       whenever j < s (the flow's packets in bin k), eq. 3 on its packets in
+ *       bin k gives 1 for j < s and 1/p_s for j = s: E = P(success before s)
+ *       + P(reach s) p_s / p_s = 1 [R node13, node16, node19]. A record
+ *       created in bin k lives to x_(j+1) when t >= L (x_(j+1) - x_j < L) and
+ *       inactive >= L, and ends early with finrst=yes. Its packets in bin k
+ *       are known exactly only from pairs that each lie in one bin (tbin
+ *       dividing L): without them a record spanning bins may have one packet
+ *       or several in its first bin, and none in a bin it spans. So unbiased
+ *       iff q = 1, finrst=no, t >= L, inactive >= L and (L = inf, or tbin > 0
+ *       dividing L); otherwise biased: q < 1 counts flows with a sampled
+ *       packet [R node13]; t or inactive < L lets a flow have several slices
+ *       in a bin, and a later slice of a flow whose earlier packets were all
+ *       missed counts again (no unbiased estimator, even with
+ *       reconstruction [R node19]); tbin = 0 (or not dividing L) apportions.
+ *   arrivals (A1)  a record with SYN counts 1/(pq) in the bin of its first
+ *       packet: unbiased for SYN-opened flows under Assumption 1, any number
+ *       of slices [R~ node19].
+ *   TCP flows (A2)  eq. 3 for TCP records with the DLT correction for a lone
+ *       SYN, in the bin of the first packet, summed over records: one record
+ *       per flow needs t = inactive = inf, finrst=no and one bin (L = inf);
+ *       then unbiased for q = 1; for q < 1 a flow without a SYN counts with
+ *       probability 1 - (1-q)^S (flows with a sampled packet). */
+static void fsl_estimands(const void *params, double obs_q, const fs_binning *b,
+                          fs_estimand out[FS_Q__COUNT])
+{
+    const fsl_params *P = params;
+    double q = obs_q * P->q;
+    fs_ns L = b->len;
+    int one_bin = L == FS_NS_INF;
+    int pairs_exact = one_bin || (P->tbin > 0 && L % P->tbin == 0);
+    int long_slices = P->t >= L && P->inactive >= L && !P->finrst;
+    fs_estimand u = {FS_EST_UNBIASED, NULL};
+    for (int k = 0; k < FS_Q__COUNT; k++)
+        out[k] = u;
+    if (!pairs_exact)
+        out[FS_Q_BYTES] = out[FS_Q_PACKETS] = (fs_estimand){FS_EST_BIASED, "apportioned"};
+    if (q < 1.0)
+        out[FS_Q_FLOWS] = (fs_estimand){FS_EST_BIASED, "sampled-flows"};
+    else if (!long_slices)
+        out[FS_Q_FLOWS] = (fs_estimand){FS_EST_BIASED, "slices"};
+    else if (!pairs_exact)
+        out[FS_Q_FLOWS] = (fs_estimand){FS_EST_BIASED, "apportioned"};
+    if (!(one_bin && P->t == FS_NS_INF && P->inactive == FS_NS_INF && !P->finrst))
+        out[FS_Q_TCP_FLOWS] = (fs_estimand){FS_EST_BIASED, "slices"};
+    else if (q < 1.0)
+        out[FS_Q_TCP_FLOWS] = (fs_estimand){FS_EST_BIASED, "sampled-flows"};
+}
+
 const fs_algo fs_algo_flow_slices = {
     .abi = FS_ALGO_ABI,
     .name = "flow-slices",
@@ -892,4 +967,5 @@ const fs_algo fs_algo_flow_slices = {
     .estimate = fsl_estimate,
     .stats = fsl_stats,
     .pass = fsl_pass,
+    .estimands = fsl_estimands,
 };

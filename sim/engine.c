@@ -1413,7 +1413,8 @@ static void stage_stats_row(void *ctx, const char *name, double v)
 static void resource_rows(prun *u)
 {
     fs_eval *ev = &u->ev;
-    double eb = (double)u->spec->common.entry_bytes;
+    /* an entry costs entry_bytes plus what the meter declared per entry */
+    double eb = (double)u->spec->common.entry_bytes + u->acct.extra_bytes;
     double mean = fs_acct_mean_entries(&u->acct);
     double span = (double)(u->acct.t_last - u->acct.t_start) / 1e9;
     fs_eval_row(ev, "all", "total", "all", "mem_peak_entries", (double)u->acct.peak);
