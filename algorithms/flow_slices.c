@@ -51,6 +51,7 @@
 #include "algo.h"
 #include "ftab.h"
 #include "sampler.h"
+#include "wire.h"
 
 enum { ADAPT_FIXED, ADAPT_OCCUPANCY, ADAPT_RATE };
 static const char *const adapt_names[] = {"fixed", "occupancy", "rate", NULL};
@@ -64,7 +65,7 @@ static const char *const pairs_names[] = {"all", "used", NULL};
 typedef struct fsl_params {
     double   q, p, p_max, p_min, hi, lo, rate_frac;
     fs_ns    t, inactive, delta, hold, tbin;
-    uint64_t entries, pair_bytes;
+    uint64_t entries;
     int      adapt, finrst, pairs, apportion;
 } fsl_params;
 
@@ -119,16 +120,12 @@ static const fs_param_def fsl_params_def[] = {
     {"tbin", FS_P_DURATION, P(tbin), "0", "s",
      "binned measurement: counter granularity T_bin; each entry keeps ceil(t/tbin)+1 "
      "(packets, bytes) pairs, one per tbin-bin the slice overlaps [R node7, layout S]; "
-     "between t and t/20 in the paper; 0 = off", 0, 1e9, NULL, FS_PF_MIN_EXCL | FS_PF_ZERO_OK},
+     "between t and t/20 in the paper; 0 = off. Per-bin active flows need tbin dividing the "
+     "analysis bin (and t, inactive >= the bin) to be unbiased (algorithms.md §2.4.6)", 0, 1e9, NULL, FS_PF_MIN_EXCL | FS_PF_ZERO_OK},
     {"pairs", FS_P_ENUM, P(pairs), "all", "",
      "binned: pairs exported per record: all = the fixed ceil(t/tbin)+1 (record size "
      "48 + 8(n-1) bytes, §2.4.7 D); used = up to the bin of the last counted packet [S]", 0, 0,
      pairs_names, 0},
-    {"pair_bytes", FS_P_BYTES, P(pair_bytes), "8", "bytes/pair",
-     "binned: memory of one counter pair (4-byte packet and 4-byte byte counter [R node7]); "
-     "an entry with n = ceil(t/tbin)+1 pairs costs entry_bytes + (n-1) x pair_bytes in "
-     "mem_peak_bytes and mem_mean_bytes, its own counters holding one pair, as a record's "
-     "do on the wire (48 + 8(n-1) bytes, §2.4.7 D) [S]", 1, 1e6, NULL, 0},
     {"apportion", FS_P_ENUM, P(apportion), "split", "",
      "analysis without tbin: how a record spanning analysis bins is attributed: split = in "
      "proportion to the overlap of [first,last] with each bin; last/first = wholly to the bin "
@@ -560,10 +557,13 @@ static int fsl_init(void *st, const void *params, const fs_meter_env *env, char 
         return -1;
     if (s->p.tbin)
         s->npairs = (uint32_t)((s->p.t + s->p.tbin - 1) / s->p.tbin + 1);
-    /* every entry keeps npairs pairs, one in the entry's own counters
-     * (§2.4.7, §3.1) */
+    /* Memory of the pairs [S, §2.4.7, §3.1]: every entry keeps npairs pairs
+     * of a 4-byte packet and a 4-byte byte counter [R node7] (FS_WIRE_PAIR,
+     * the size they have on the wire too), one of them in the entry's own
+     * counters, which entry_bytes covers, as a record's own counters hold
+     * one pair on the wire (48 + 8(n-1) bytes, §2.4.7 D). */
     if (s->npairs)
-        fs_acct_entry_extra(env->acct, (double)(s->npairs - 1) * (double)s->p.pair_bytes);
+        fs_acct_entry_extra(env->acct, (double)(s->npairs - 1) * FS_WIRE_PAIR);
     uint32_t initial = s->p.entries < 4096 ? (uint32_t)s->p.entries : 4096;
     if (fs_ftab_init(&s->tab, sizeof(fsl_ent), initial, (uint32_t)s->p.entries,
                      env->hash_seed) ||
@@ -670,7 +670,9 @@ static void fsl_stats(const void *st, void (*fn)(void *, const char *, double), 
  * estimate of the flows with at least one sampled packet (low for the true
  * active flows), as Sampled NetFlow's est_flows.
  *
- * Continuous operation [R node18/19, R~]: with tbin the pairs are attributed
+ * Continuous operation [R node18/19, R~] (for which configurations each
+ * estimate is unbiased per bin: fsl_estimands below): with tbin the pairs
+ * are attributed
  * to the analysis bins that contain them (exact when tbin divides the
  * analysis bin; a pair straddling a boundary is split in proportion to the
  * overlap of its interval with [first,last] and marks the flow active in
@@ -944,13 +946,20 @@ const fs_algo fs_algo_flow_slices = {
         "(1/(pq))(1/(pq)-1)+(c_s-1)(1/q)(1/q-1) per record, est_bytes_se from a variance "
         "counter carried in the record's bytes_sq field (b_first^2 (1/(pq))(1/(pq)-1) + later "
         "b^2 (1/q)(1/q-1)); unbiased for eq. 7/8 and the two-stage formula [R node22, D]; nan "
-        "when a record stage changed the weight. Continuous operation [R~ node18/19]: with tbin "
-        "each pair goes to its analysis bin (exact when tbin divides the bin), the creation pair "
-        "with the 1/p-1 correction, flows eq. 3 on the creation bin's packets and 1 in later "
-        "bins with packets, so the evaluation's earliest-record rule is §2.4.6's reconstruction "
-        "(unbiased for q=1 when t and inactive are >= the bin); without tbin the whole record "
-        "is apportioned (apportion) with eq. 3 on the whole record. Arrivals go to the bin of "
-        "the first packet. Weights of record stages multiply every contribution.",
+        "when a record stage changed the weight. Continuous operation [R~ node18/19, D]: with "
+        "tbin each pair goes to its analysis bin (exact when tbin divides the bin), the creation "
+        "pair with the 1/p-1 correction, flows eq. 3 on the creation bin's packets and 1 in "
+        "later bins with packets, so the evaluation's earliest-record rule is §2.4.6's "
+        "reconstruction; without tbin the whole record is apportioned (apportion) with eq. 3 "
+        "on the whole record. Arrivals go to the bin of the first packet. Declared estimands "
+        "per bin (L = analysis bin): bytes and packets unbiased for L = inf or tbin dividing L, "
+        "else apportioned; active flows unbiased iff q=1, finrst=no, t >= L, inactive >= L and "
+        "(L = inf or tbin dividing L), else sampled-flows (q<1), slices (several slices of a "
+        "flow per bin: no unbiased estimator [R node19]; the default inactive=15s with 60 s "
+        "bins) or apportioned; A1 unbiased (Assumption 1); A2 unbiased for TCP flows only with "
+        "one bin, t = inactive = inf, finrst=no and q=1. Memory: an entry with n pairs costs "
+        "entry_bytes + (n-1) x 8 bytes (4-byte packet and byte counters [R node7]); v5/v9 send a record with pairs as one record per "
+        "pair with packets. Weights of record stages multiply every contribution.",
     .params = fsl_params_def,
     .nparams = sizeof fsl_params_def / sizeof fsl_params_def[0],
     .params_size = sizeof(fsl_params),

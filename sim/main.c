@@ -149,7 +149,7 @@ static int cmd_metrics(void)
     printf("%-26s %s\n", "mem_mean_entries", "time-averaged entries as mem_peak_entries counts "
            "them, first to last packet");
     printf("%-26s %s\n", "mem_peak_bytes", "mem_peak_entries x (entry_bytes + the meter's "
-           "bytes per entry beyond it: flow-slices with tbin, (n-1) x pair_bytes for its n "
+           "bytes per entry beyond it: flow-slices with tbin, (n-1) x 8 bytes for its n "
            "counter pairs)");
     printf("%-26s %s\n", "mem_mean_bytes", "mem_mean_entries x the same bytes per entry");
     printf("%-26s %s\n", "export_records", "records exported (aggregate reason: by expiry reason)");

@@ -266,20 +266,20 @@ TEST(fs_bins_biased_default)
 /* ==== memory of binned entries ===================================================== */
 
 /* An entry with n = ceil(t/tbin) + 1 counter pairs costs entry_bytes +
- * (n - 1) x pair_bytes (its own counters hold one pair): t = 10 s, tbin =
- * 4 s gives n = 4, so 64 + 3 x 8 = 88 bytes by default, 64 + 3 x 12 = 100
- * with pair_bytes = 12, 100 + 24 = 124 with entry_bytes = 100; without
- * tbin 64. */
+ * (n - 1) x 8 bytes (4-byte packet and byte counters; its own counters hold
+ * one pair): t = 10 s, tbin = 4 s gives n = 4, so 64 + 3 x 8 = 88 bytes by
+ * default, 100 + 24 = 124 with entry_bytes = 100; tbin = 1 s, n = 11:
+ * 64 + 80 = 144; without tbin 64. */
 TEST(fs_bins_memory_bytes)
 {
     const char *traces[] = {BITTORRENT};
     const char *specs[] = {
         "flow-slices:p=1/8,t=10s",
         "flow-slices:p=1/8,t=10s,tbin=4s",
-        "flow-slices:p=1/8,t=10s,tbin=4s,pair_bytes=12",
+        "flow-slices:p=1/8,t=10s,tbin=1s",
         "flow-slices:p=1/8,t=10s,tbin=4s,entry_bytes=100",
     };
-    const double cost[] = {64, 88, 100, 124};
+    const double cost[] = {64, 88, 144, 124};
     char out[128];
     CHECK_EQ_I(th_run(traces, 1, specs, 4, "seeds=1,bin=60s,records=none,timeseries=none", out,
                       sizeof out), 0);
