@@ -682,7 +682,8 @@ static void fsl_stats(const void *st, void (*fn)(void *, const char *, double), 
  * in a later bin with packets, nothing in a bin without — with the engine's
  * earliest-record rule this is §2.4.6's reconstruction (a record alive at the
  * start of the bin wins with f̂ = 1, else eq. 3 of the next record); unbiased
- * when q = 1 and t and the inactivity timeout are at least the analysis bin.
+ * when q = 1, finrst=no, t and the inactivity timeout are at least the
+ * analysis bin and tbin divides it (fsl_estimands).
  * The packet variance estimate is split exactly per pair (creation pair
  * (1/(pq))(1/(pq) - 1) + (c - 1)(1/q)(1/q - 1), later pairs c(1/q)(1/q - 1));
  * the byte variance counter goes whole with the creation pair (exact for
