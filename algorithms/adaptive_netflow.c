@@ -44,13 +44,17 @@
  * and by memorylessness discarding it and drawing at the new rate gives
  * every later packet an independent Bernoulli(p_new) decision.
  *
- * Memory accounting (double buffering [K], §3.2): the accountant is told
- * live = entries of the bin being filled + records of finished bins still
- * held for export. With report=burst the held records leave at the bin
- * boundary, so live never exceeds M; with report=spread the previous bin's
- * records are held while the next bin fills, so live <= 2M — the second
- * bank. The plain bank count is reported as meter_bank_peak_entries and the
- * spec's sum of consecutive bin peaks as meter_double_buffer_peak_entries.
+ * Memory accounting (double buffering [K], §3.2): while the records of bin
+ * k are exported the next bin needs a fresh flow memory, so the router has
+ * two banks. The accountant (mem_peak_entries, mem_mean_entries, the time
+ * series) is told live = entries of the bin being filled + the second bank,
+ * charged at bin k's peak for the whole of bin k+1 (with report=spread the
+ * records still held for export never exceed it; with report=burst they
+ * leave at the boundary, but the model's instant export stands for an
+ * export that takes time). Its peak is the spec's sum of consecutive bin
+ * peaks (<= 2M), also reported as meter_double_buffer_peak_entries; the
+ * single-bank figure is meter_bank_peak_entries (<= M), and the records
+ * actually waiting for export meter_held_peak_records.
  *
  * Copyright (C) 2026 the flowsim authors. GPL-3.0-or-later.
  */
@@ -196,9 +200,16 @@ static uint64_t held(const anf_state *s)
     return (uint64_t)(s->qn - s->qhead);
 }
 
+/* Memory charged to the accountant (double buffering [K], §3.2): the bank
+ * being filled plus the second bank, which holds the previous bin's
+ * entries while they are exported and so stays reserved, at the previous
+ * bin's peak, for the whole bin (with report=spread the records still held
+ * never exceed it). Its peak over a run is the largest sum of two
+ * consecutive bins' peaks, meter_double_buffer_peak_entries. */
 static uint64_t live_now(const anf_state *s)
 {
-    return s->tab.n + held(s);
+    uint64_t second = s->bank_prev > held(s) ? s->bank_prev : held(s);
+    return s->tab.n + second;
 }
 
 static void tell_acct(anf_state *s, fs_ns t)
@@ -519,7 +530,9 @@ static fs_ns anf_advance(void *st, fs_ns now)
          * under every start policy. */
         if (s->tab.n == 0 && s->qhead == s->qn && s->bin_end <= now) {
             fs_binning b = {s->p.bin};
+            /* the empty bin ends: its bank (0) becomes the second one */
             s->bank_prev = s->bank_cur = 0;
+            tell_acct(s, s->bin_end);
             s->bin = fs_bin_of(&b, now);
             s->bin_end = fs_bin_end(&b, s->bin);
             set_rate(s, s->p.p_max);
@@ -621,6 +634,9 @@ static void anf_flush(void *st, fs_ns end)
     /* The bin cut by the end of the trace: its entries leave now, with the
      * rate in force at the end as p_end and reason flush. */
     close_bank(s, end, FS_REASON_FLUSH, 1);
+    /* every record has left: both banks are free */
+    s->bank_prev = 0;
+    tell_acct(s, end);
 }
 
 static uint64_t anf_live(const void *st)
@@ -776,10 +792,11 @@ const fs_algo fs_algo_adaptive_netflow = {
         "triggers a renormalization is kept with probability p_new/p_old [D]; bin start rate "
         "reset to p_max (default) or carried (start=carry, start_target) [S]; reports as one "
         "burst at the boundary (default) or spread over the next bin (report=spread) [S]; "
-        "memory = entries of the bin being filled + records held for export (double "
-        "buffering [K]): <= entries with burst, <= 2*entries with spread; "
-        "meter_bank_peak_entries is the plain count, meter_double_buffer_peak_entries the sum "
-        "of consecutive bin peaks; fixed=yes is ANF as run in the Flow Slices comparison "
+        "memory (mem_peak_entries, mem_mean_entries) = entries of the bin being filled + the "
+        "second bank, reserved at the previous bin's peak while its records are exported "
+        "(double buffering [K], §3.2), so mem_peak_entries = the largest sum of two "
+        "consecutive bin peaks (<= 2*entries) = meter_double_buffer_peak_entries; "
+        "meter_bank_peak_entries is the single-bank figure (<= entries); fixed=yes is ANF as run in the Flow Slices comparison "
         "(Bernoulli(p_max), no budget; p_max=1/1024 there) [R FS node28]; fce=yes is an "
         "idealized FCE marking each flow's first packet per bin from exact state, thinned "
         "like SYN [S]. Estimators: packets c/q, bytes b/q, variance (1/q)(1/q-1)c and "

@@ -51,6 +51,7 @@
 #include "algo.h"
 #include "ftab.h"
 #include "sampler.h"
+#include "wire.h"
 
 enum { ADAPT_FIXED, ADAPT_OCCUPANCY, ADAPT_RATE };
 static const char *const adapt_names[] = {"fixed", "occupancy", "rate", NULL};
@@ -119,7 +120,8 @@ static const fs_param_def fsl_params_def[] = {
     {"tbin", FS_P_DURATION, P(tbin), "0", "s",
      "binned measurement: counter granularity T_bin; each entry keeps ceil(t/tbin)+1 "
      "(packets, bytes) pairs, one per tbin-bin the slice overlaps [R node7, layout S]; "
-     "between t and t/20 in the paper; 0 = off", 0, 1e9, NULL, FS_PF_MIN_EXCL | FS_PF_ZERO_OK},
+     "between t and t/20 in the paper; 0 = off. Per-bin active flows need tbin dividing the "
+     "analysis bin (and t, inactive >= the bin) to be unbiased (algorithms.md §2.4.6)", 0, 1e9, NULL, FS_PF_MIN_EXCL | FS_PF_ZERO_OK},
     {"pairs", FS_P_ENUM, P(pairs), "all", "",
      "binned: pairs exported per record: all = the fixed ceil(t/tbin)+1 (record size "
      "48 + 8(n-1) bytes, §2.4.7 D); used = up to the bin of the last counted packet [S]", 0, 0,
@@ -555,6 +557,13 @@ static int fsl_init(void *st, const void *params, const fs_meter_env *env, char 
         return -1;
     if (s->p.tbin)
         s->npairs = (uint32_t)((s->p.t + s->p.tbin - 1) / s->p.tbin + 1);
+    /* Memory of the pairs [S, §2.4.7, §3.1]: every entry keeps npairs pairs
+     * of a 4-byte packet and a 4-byte byte counter [R node7] (FS_WIRE_PAIR,
+     * the size they have on the wire too), one of them in the entry's own
+     * counters, which entry_bytes covers, as a record's own counters hold
+     * one pair on the wire (48 + 8(n-1) bytes, §2.4.7 D). */
+    if (s->npairs)
+        fs_acct_entry_extra(env->acct, (double)(s->npairs - 1) * FS_WIRE_PAIR);
     uint32_t initial = s->p.entries < FS_FTAB_START ? (uint32_t)s->p.entries : FS_FTAB_START;
     if (fs_ftab_init(&s->tab, sizeof(fsl_ent), initial, (uint32_t)s->p.entries,
                      env->hash_seed) ||
@@ -661,7 +670,9 @@ static void fsl_stats(const void *st, void (*fn)(void *, const char *, double), 
  * estimate of the flows with at least one sampled packet (low for the true
  * active flows), as Sampled NetFlow's est_flows.
  *
- * Continuous operation [R node18/19, R~]: with tbin the pairs are attributed
+ * Continuous operation [R node18/19, R~] (for which configurations each
+ * estimate is unbiased per bin: fsl_estimands below): with tbin the pairs
+ * are attributed
  * to the analysis bins that contain them (exact when tbin divides the
  * analysis bin; a pair straddling a boundary is split in proportion to the
  * overlap of its interval with [first,last] and marks the flow active in
@@ -671,7 +682,8 @@ static void fsl_stats(const void *st, void (*fn)(void *, const char *, double), 
  * in a later bin with packets, nothing in a bin without — with the engine's
  * earliest-record rule this is §2.4.6's reconstruction (a record alive at the
  * start of the bin wins with f̂ = 1, else eq. 3 of the next record); unbiased
- * when q = 1 and t and the inactivity timeout are at least the analysis bin.
+ * when q = 1, finrst=no, t and the inactivity timeout are at least the
+ * analysis bin and tbin divides it (fsl_estimands).
  * The packet variance estimate is split exactly per pair (creation pair
  * (1/(pq))(1/(pq) - 1) + (c - 1)(1/q)(1/q - 1), later pairs c(1/q)(1/q - 1));
  * the byte variance counter goes whole with the creation pair (exact for
@@ -847,6 +859,72 @@ static void fsl_estimate(const void *params, const fs_record *r, const fs_binnin
     fs_apportion(r, b, P->apportion, &c, fn, ctx);
 }
 
+/* ---- estimands (algo.h) ----------------------------------------------------
+ * What the per-bin estimates above estimate, by configuration (q = the
+ * meter's q times the observation stage's rate, L = the analysis bin, inf for
+ * one bin). The evaluation keeps, per (bin, key), the flows value of the
+ * record whose data in the bin start earliest, so a flow's active-flow
+ * estimate in bin k is the value of its earliest record with data in k.
+ *   bytes, packets  every packet counted in bin k is exact and the 1/p - 1
+ *       correction of a creation in bin k stands, in expectation, for the
+ *       packets of bin k that found no entry and were not sliced (per packet,
+ *       E[(1/p_x - 1) 1{created at x}] = (1 - p_x) P(no entry at x) = E[1{x
+ *       missed}], with the p in force at x, so adaptation is fine): unbiased
+ *       per bin when every counter lies in one analysis bin, i.e. L = inf or
+ *       tbin > 0 dividing L; otherwise the counts are apportioned over
+ *       [first, last] (biased per bin, unbiased summed over bins).
+ *   active flows  with q = 1, the flow's first packet x_1 in bin k either
+ *       finds an entry (an earlier record with data in k: f̂ = 1, exact) or
+ *       not; then slicing decisions (p_j in force) run on x_1, x_2, ... until
+ *       one creates a record at x_j. If that record is alive at x_(j+1)
+ *       whenever j < s (the flow's packets in bin k), eq. 3 on its packets in
+ *       bin k gives 1 for j < s and 1/p_s for j = s: E = P(success before s)
+ *       + P(reach s) p_s / p_s = 1 [R node13, node16, node19]. A record
+ *       created in bin k lives to x_(j+1) when t >= L (x_(j+1) - x_j < L) and
+ *       inactive >= L, and ends early with finrst=yes. Its packets in bin k
+ *       are known exactly only from pairs that each lie in one bin (tbin
+ *       dividing L): without them a record spanning bins may have one packet
+ *       or several in its first bin, and none in a bin it spans. So unbiased
+ *       iff q = 1, finrst=no, t >= L, inactive >= L and (L = inf, or tbin > 0
+ *       dividing L); otherwise biased: q < 1 counts flows with a sampled
+ *       packet [R node13]; t or inactive < L lets a flow have several slices
+ *       in a bin, and a later slice of a flow whose earlier packets were all
+ *       missed counts again (no unbiased estimator, even with
+ *       reconstruction [R node19]); tbin = 0 (or not dividing L) apportions.
+ *   arrivals (A1)  a record with SYN counts 1/(pq) in the bin of its first
+ *       packet: unbiased for SYN-opened flows under Assumption 1, any number
+ *       of slices [R~ node19].
+ *   TCP flows (A2)  eq. 3 for TCP records with the DLT correction for a lone
+ *       SYN, in the bin of the first packet, summed over records: one record
+ *       per flow needs t = inactive = inf, finrst=no and one bin (L = inf);
+ *       then unbiased for q = 1; for q < 1 a flow without a SYN counts with
+ *       probability 1 - (1-q)^S (flows with a sampled packet). */
+static void fsl_estimands(const void *params, double obs_q, const fs_binning *b,
+                          fs_estimand out[FS_Q__COUNT])
+{
+    const fsl_params *P = params;
+    double q = obs_q * P->q;
+    fs_ns L = b->len;
+    int one_bin = L == FS_NS_INF;
+    int pairs_exact = one_bin || (P->tbin > 0 && L % P->tbin == 0);
+    int long_slices = P->t >= L && P->inactive >= L && !P->finrst;
+    fs_estimand u = {FS_EST_UNBIASED, NULL};
+    for (int k = 0; k < FS_Q__COUNT; k++)
+        out[k] = u;
+    if (!pairs_exact)
+        out[FS_Q_BYTES] = out[FS_Q_PACKETS] = (fs_estimand){FS_EST_BIASED, "apportioned"};
+    if (q < 1.0)
+        out[FS_Q_FLOWS] = (fs_estimand){FS_EST_BIASED, "sampled-flows"};
+    else if (!long_slices)
+        out[FS_Q_FLOWS] = (fs_estimand){FS_EST_BIASED, "slices"};
+    else if (!pairs_exact)
+        out[FS_Q_FLOWS] = (fs_estimand){FS_EST_BIASED, "apportioned"};
+    if (!(one_bin && P->t == FS_NS_INF && P->inactive == FS_NS_INF && !P->finrst))
+        out[FS_Q_TCP_FLOWS] = (fs_estimand){FS_EST_BIASED, "slices"};
+    else if (q < 1.0)
+        out[FS_Q_TCP_FLOWS] = (fs_estimand){FS_EST_BIASED, "sampled-flows"};
+}
+
 const fs_algo fs_algo_flow_slices = {
     .abi = FS_ALGO_ABI,
     .name = "flow-slices",
@@ -874,13 +952,20 @@ const fs_algo fs_algo_flow_slices = {
         "(1/(pq))(1/(pq)-1)+(c_s-1)(1/q)(1/q-1) per record, est_bytes_se from a variance "
         "counter carried in the record's bytes_sq field (b_first^2 (1/(pq))(1/(pq)-1) + later "
         "b^2 (1/q)(1/q-1)); unbiased for eq. 7/8 and the two-stage formula [R node22, D]; nan "
-        "when a record stage changed the weight. Continuous operation [R~ node18/19]: with tbin "
-        "each pair goes to its analysis bin (exact when tbin divides the bin), the creation pair "
-        "with the 1/p-1 correction, flows eq. 3 on the creation bin's packets and 1 in later "
-        "bins with packets, so the evaluation's earliest-record rule is §2.4.6's reconstruction "
-        "(unbiased for q=1 when t and inactive are >= the bin); without tbin the whole record "
-        "is apportioned (apportion) with eq. 3 on the whole record. Arrivals go to the bin of "
-        "the first packet. Weights of record stages multiply every contribution.",
+        "when a record stage changed the weight. Continuous operation [R~ node18/19, D]: with "
+        "tbin each pair goes to its analysis bin (exact when tbin divides the bin), the creation "
+        "pair with the 1/p-1 correction, flows eq. 3 on the creation bin's packets and 1 in "
+        "later bins with packets, so the evaluation's earliest-record rule is §2.4.6's "
+        "reconstruction; without tbin the whole record is apportioned (apportion) with eq. 3 "
+        "on the whole record. Arrivals go to the bin of the first packet. Declared estimands "
+        "per bin (L = analysis bin): bytes and packets unbiased for L = inf or tbin dividing L, "
+        "else apportioned; active flows unbiased iff q=1, finrst=no, t >= L, inactive >= L and "
+        "(L = inf or tbin dividing L), else sampled-flows (q<1), slices (several slices of a "
+        "flow per bin: no unbiased estimator [R node19]; the default inactive=15s with 60 s "
+        "bins) or apportioned; A1 unbiased (Assumption 1); A2 unbiased for TCP flows only with "
+        "one bin, t = inactive = inf, finrst=no and q=1. Memory: an entry with n pairs costs "
+        "entry_bytes + (n-1) x 8 bytes (4-byte packet and byte counters [R node7]); v5/v9 send a record with pairs as one record per "
+        "pair with packets. Weights of record stages multiply every contribution.",
     .params = fsl_params_def,
     .nparams = sizeof fsl_params_def / sizeof fsl_params_def[0],
     .params_size = sizeof(fsl_params),
@@ -897,4 +982,5 @@ const fs_algo fs_algo_flow_slices = {
     .estimate = fsl_estimate,
     .stats = fsl_stats,
     .pass = fsl_pass,
+    .estimands = fsl_estimands,
 };

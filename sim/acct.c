@@ -87,6 +87,11 @@ void fs_acct_mem(fs_acct *a, fs_ns t, int64_t live)
         a->sec.mem_max = live;
 }
 
+void fs_acct_entry_extra(fs_acct *a, double bytes)
+{
+    a->extra_bytes = bytes;
+}
+
 void fs_acct_export(fs_acct *a, fs_ns t, uint64_t records, uint64_t bytes)
 {
     fs_acct_advance(a, t);

@@ -2,7 +2,10 @@
  * over simulated time, as whole-run figures, per analysis bin and per second.
  *
  * Meters report their live entry count at every change (fs_acct_mem, with the
- * simulated time of the change); the export model reports every datagram
+ * simulated time of the change): the entries the meter's memory holds (or
+ * reserves, as a second bank does), each costing the run's entry_bytes plus
+ * whatever the meter declared per entry with fs_acct_entry_extra (e.g. Flow
+ * Slices' binned counter pairs); the export model reports every datagram
  * (fs_acct_export). From these the accountant keeps the peak and the
  * time-average of live entries (exact: the integral of the step function),
  * the bytes, records and datagrams exported, and hands completed seconds to
@@ -28,6 +31,7 @@ typedef struct fs_acct {
     fs_ns    t_start;        /* first time seen                          */
     fs_ns    t_last;         /* time of the last change                  */
     int64_t  live, peak;
+    double   extra_bytes;    /* bytes per entry beyond entry_bytes       */
     double   area;           /* entry*ns since t_start                   */
     uint64_t exp_records, exp_datagrams, exp_bytes;
     uint64_t peak_sec_bytes, peak_sec_records;
@@ -43,6 +47,10 @@ void fs_acct_init(fs_acct *a, fs_acct_sec_fn fn, void *ctx);
 void fs_acct_mem(fs_acct *a, fs_ns t, int64_t live);
 /* A datagram of `bytes` bytes holding `records` records was sent at t. */
 void fs_acct_export(fs_acct *a, fs_ns t, uint64_t records, uint64_t bytes);
+/* Every entry of this meter holds `bytes` bytes more than the run's
+ * entry_bytes (memory bytes = entries x (entry_bytes + bytes)); a meter
+ * calls it at init, default 0. */
+void fs_acct_entry_extra(fs_acct *a, double bytes);
 /* Advances the clock to t (emitting completed seconds). */
 void fs_acct_advance(fs_acct *a, fs_ns t);
 /* Closes the current second at the end of the run. */

@@ -77,7 +77,8 @@ const fs_param_def fs_common_params_def[] = {
     {"export_l3", FS_P_BOOL, C(export_l3), "no", "",
      "export: count the 28 bytes of IPv4 and UDP header of each datagram", 0, 0, NULL, 0},
     {"entry_bytes", FS_P_BYTES, C(entry_bytes), "64", "bytes/entry",
-     "memory model: bytes per flow-cache entry (Cisco: 64)", 1, 0, NULL, 0},
+     "memory model: bytes per flow-cache entry (Cisco: 64); a meter adds what its entries "
+     "hold beyond it (flow-slices with tbin: 8 bytes per extra counter pair)", 1, 0, NULL, 0},
 };
 #undef C
 const size_t fs_common_nparams = sizeof fs_common_params_def / sizeof fs_common_params_def[0];
@@ -1479,7 +1480,8 @@ static void stage_stats_row(void *ctx, const char *name, double v)
 static void resource_rows(prun *u)
 {
     fs_eval *ev = &u->ev;
-    double eb = (double)u->spec->common.entry_bytes;
+    /* an entry costs entry_bytes plus what the meter declared per entry */
+    double eb = (double)u->spec->common.entry_bytes + u->acct.extra_bytes;
     double mean = fs_acct_mean_entries(&u->acct);
     double span = (double)(u->acct.t_last - u->acct.t_start) / 1e9;
     fs_eval_row(ev, "all", "total", "all", "mem_peak_entries", (double)u->acct.peak);

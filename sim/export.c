@@ -162,9 +162,11 @@ static void send_dgram(fs_exporter *x, int f, fs_ns t)
     l->bytes += bytes;
     l->records += l->cur.nrec;
     l->data_records += l->cur.nrec;
+    /* export_records counts the meter's records, not their pieces */
     if (f == x->cfg.format)
-        fs_acct_export(x->acct, t, l->cur.nrec, bytes);
+        fs_acct_export(x->acct, t, l->cur.nrec - l->cur_pieces, bytes);
     memset(&l->cur, 0, sizeof l->cur);
+    l->cur_pieces = 0;
 }
 
 void fs_exporter_advance(fs_exporter *x, fs_ns t)
@@ -196,6 +198,37 @@ static void start(fs_exporter *x, fs_export_lane *l, int f, fs_ns t, uint32_t in
     l->cur.size = fs_wire_plan_size(f, &l->cur);
 }
 
+/* Adds one wire record to lane f's datagram (sending the datagram first if
+ * it does not fit or holds another sampling interval); `piece` = it is a
+ * second or later piece of one meter record (below). */
+static void lane_add(fs_exporter *x, int f, int kind, const fs_record *r, uint32_t interval,
+                     int piece)
+{
+    fs_export_lane *l = &x->lane[f];
+    uint64_t cap = x->cfg.mtu > FS_WIRE_L3 ? x->cfg.mtu - FS_WIRE_L3 : 0;
+    uint32_t size = fs_wire_record_size(f, kind, r);
+    if (l->cur.nrec && interval != l->cur_interval)
+        send_dgram(x, f, r->exported);
+    /* a kind's template rides along until the collector has it */
+    int tm = !(l->known & (1u << kind));
+    if (l->cur.nrec &&
+        (l->cur.size + fs_wire_plan_delta(f, &l->cur, kind, size, tm) > cap ||
+         (f == FS_EXP_V5 && l->cur.nrec >= FS_WIRE_V5_MAX)))
+        send_dgram(x, f, r->exported);
+    if (!l->cur.nrec)
+        start(x, l, f, r->exported, interval);
+    if (l->encode && keep_record(l, r)) {
+        for (int i = 0; i < x->nsinks; i++)
+            if (x->sinks[i].fmt == f && !x->sinks[i].err[0])
+                snprintf(x->sinks[i].err, sizeof x->sinks[i].err, "out of memory");
+        l->encode = 0;
+    }
+    fs_wire_plan_add(f, &l->cur, kind, size, !(l->known & (1u << kind)));
+    l->cur_pieces += piece != 0;
+    if (f == FS_EXP_V5 && l->cur.nrec >= FS_WIRE_V5_MAX)
+        send_dgram(x, f, r->exported);
+}
+
 void fs_exporter_record(fs_exporter *x, const fs_record *r)
 {
     latch_boot(x, r->first);   /* the engine latched the first packet already */
@@ -212,33 +245,33 @@ void fs_exporter_record(fs_exporter *x, const fs_record *r)
     for (int i = 0; i < x->nsinks; i++)
         if (x->sinks[i].fmt >= FS_EXP__COUNT)
             fs_wire_line(&x->sinks[i], r);
-    uint64_t cap = x->cfg.mtu > FS_WIRE_L3 ? x->cfg.mtu - FS_WIRE_L3 : 0;
     uint32_t interval = fs_wire_interval(r);
     for (int f = 0; f < FS_EXP__COUNT; f++) {
-        fs_export_lane *l = &x->lane[f];
         int kind = fs_wire_kind(f, r);
         if (kind < 0)
             continue;   /* v5 cannot carry IPv6 */
-        uint32_t size = fs_wire_record_size(f, kind, r);
-        if (l->cur.nrec && interval != l->cur_interval)
-            send_dgram(x, f, r->exported);
-        /* a kind's template rides along until the collector has it */
-        int tm = !(l->known & (1u << kind));
-        if (l->cur.nrec &&
-            (l->cur.size + fs_wire_plan_delta(f, &l->cur, kind, size, tm) > cap ||
-             (f == FS_EXP_V5 && l->cur.nrec >= FS_WIRE_V5_MAX)))
-            send_dgram(x, f, r->exported);
-        if (!l->cur.nrec)
-            start(x, l, f, r->exported, interval);
-        if (l->encode && keep_record(l, r)) {
-            for (int i = 0; i < x->nsinks; i++)
-                if (x->sinks[i].fmt == f && !x->sinks[i].err[0])
-                    snprintf(x->sinks[i].err, sizeof x->sinks[i].err, "out of memory");
-            l->encode = 0;
+        if (f == FS_EXP_IPFIX || r->n_bins < 2 || !r->bin_pkts || !r->bin_bytes) {
+            lane_add(x, f, kind, r, interval, 0);
+            continue;
         }
-        fs_wire_plan_add(f, &l->cur, kind, size, !(l->known & (1u << kind)));
-        if (f == FS_EXP_V5 && l->cur.nrec >= FS_WIRE_V5_MAX)
-            send_dgram(x, f, r->exported);
+        /* v5 and v9 records have no field for Flow Slices' counter pairs
+         * (§2.4.7): the record travels as one record per pair with packets,
+         * holding that pair's counters (key, times and flags of the slice;
+         * bin_id = the pair's counter bin), as per-bin records would
+         * without the binned extension. */
+        int piece = 0;
+        for (uint32_t k = 0; k < r->n_bins; k++) {
+            if (!r->bin_pkts[k])
+                continue;
+            fs_record c = *r;
+            c.pkts = r->bin_pkts[k];
+            c.bytes = r->bin_bytes[k];
+            c.n_bins = 0;
+            c.bin_pkts = NULL;
+            c.bin_bytes = NULL;
+            c.bin_id = r->bin_id + (int64_t)k;
+            lane_add(x, f, kind, &c, interval, piece++);
+        }
     }
     update_due(x);
 }

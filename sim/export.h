@@ -20,6 +20,10 @@
  *          kind used so far) is sent in the first datagram and again every
  *          `template_refresh` datagrams; a kind's template also rides in the
  *          first datagram that uses it.
+ *   v5 and v9 have no field for Flow Slices' binned counter pairs: a record
+ *          with pairs (tbin) travels as one record per pair with packets,
+ *          each holding its pair's counters; export_records still counts
+ *          the meter's records (the datagram counts and bytes count all).
  *   IPFIX  16-byte message header; sets of 4-byte header + records (no
  *          padding); templates likewise, with more kinds (flowsim's
  *          enterprise elements for weights and Flow Slices' bin pairs).
@@ -61,6 +65,8 @@ typedef struct fs_export_lane {
     fs_ns    cur_first;        /* time of its first record                */
     uint32_t cur_interval;     /* its records' sampling interval          */
     int      cur_refresh;      /* it carries the template refresh         */
+    uint32_t cur_pieces;       /* its records that are second or later
+                                  pieces of a meter record (v5/v9 pairs)  */
     uint32_t known;            /* kinds whose template has been sent      */
     int      opt_known;        /* the options template has been sent      */
     uint32_t announced;        /* sampling interval last announced        */

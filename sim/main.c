@@ -147,10 +147,15 @@ static int cmd_metrics(void)
 {
     for (int m = 0; m < FS_M__COUNT; m++)
         printf("%-26s %s\n", fs_metric_name[m], fs_metric_help[m]);
-    printf("%-26s %s\n", "mem_peak_entries", "peak live entries of the meter (bin all)");
-    printf("%-26s %s\n", "mem_mean_entries", "time-averaged live entries, first to last packet");
-    printf("%-26s %s\n", "mem_peak_bytes", "mem_peak_entries x entry_bytes");
-    printf("%-26s %s\n", "mem_mean_bytes", "mem_mean_entries x entry_bytes");
+    printf("%-26s %s\n", "mem_peak_entries", "peak entries the meter's memory holds or reserves "
+           "(bin all); adaptive-netflow: both banks of its double buffer (the largest sum of "
+           "two consecutive bin peaks; one bank: meter_bank_peak_entries)");
+    printf("%-26s %s\n", "mem_mean_entries", "time-averaged entries as mem_peak_entries counts "
+           "them, first to last packet");
+    printf("%-26s %s\n", "mem_peak_bytes", "mem_peak_entries x (entry_bytes + the meter's "
+           "bytes per entry beyond it: flow-slices with tbin, (n-1) x 8 bytes for its n "
+           "counter pairs)");
+    printf("%-26s %s\n", "mem_mean_bytes", "mem_mean_entries x the same bytes per entry");
     printf("%-26s %s\n", "export_records", "records exported (aggregate reason: by expiry reason)");
     printf("%-26s %s\n", "export_datagrams", "datagrams in the pipeline's export format");
     printf("%-26s %s\n", "export_bytes", "bytes of those datagrams");

@@ -147,7 +147,7 @@ static uint32_t npairs(const fs_record *r)
 /* Bytes of the variable-length bin counters, with their length prefix. */
 static uint32_t bins_size(const fs_record *r)
 {
-    uint32_t l = 8u * npairs(r);
+    uint32_t l = FS_WIRE_PAIR * npairs(r);
     return l + (l < 255 ? 1u : 3u);
 }
 
@@ -350,7 +350,7 @@ static void put_field(wbuf *b, const wie *f, const fs_record *r, const fs_wire_d
     case F_FIRSTPKTS: put32(b, r->first_pkts); break;
     case F_SYNPKTS: put32(b, r->syn_pkts); break;
     case F_BINS: {
-        uint32_t n = npairs(r), l = 8u * n;
+        uint32_t n = npairs(r), l = FS_WIRE_PAIR * n;
         if (l < 255) {
             put8(b, l);
         } else {

@@ -106,6 +106,9 @@ enum {
     FS_WIRE_OPT_TID = 256,      /* options template id                    */
     FS_WIRE_TID0 = 257,         /* data template id of kind k: TID0 + k   */
     FS_WIRE_MAX_PAIRS = 4096,   /* bin pairs carried in one IPFIX record  */
+    FS_WIRE_PAIR = 8,           /* one bin pair: unsigned32 packets and
+                                   bytes (also its size in a Flow Slices
+                                   entry, 4 + 4 bytes [R FS node7])        */
 };
 
 /* What the model puts into one datagram. */

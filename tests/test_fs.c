@@ -797,9 +797,9 @@ TEST(fs_known_binned_pairs)
     CHECK_EQ_I(bad[0], 0);
     fs_pipeline_free(&ps);
     free(many.p);
-    /* The engine charges 8 bytes per extra pair (§3.1): with v5 export each
-     * of the two records of pairs=all costs 48 + 3 x 8 = 72 bytes, plus 24
-     * bytes per datagram; run through the whole engine. */
+    /* Through the whole engine: v5 has no field for the pairs, so each
+     * record travels as one 48-byte record per pair with packets (3 + 1),
+     * plus 24 bytes per datagram; an entry costs 64 + 3 x 8 bytes (§3.1). */
     char dir[64], path[128], out[128];
     pcapw_tmpdir(dir, sizeof dir);
     snprintf(path, sizeof path, "%s/pairs.pcap", dir);
@@ -813,9 +813,16 @@ TEST(fs_known_binned_pairs)
     double v[1], dg[1];
     CHECK_EQ_I(th_metric(out, 0, "all", "total", "all", "export_datagrams", dg, 1), 1);
     CHECK_EQ_I(th_metric(out, 0, "all", "total", "all", "export_bytes_v5", v, 1), 1);
-    /* v5 records cannot carry the bin pairs: two 48-byte records; the pairs
-     * travel in IPFIX only (tests/test_export.c checks their encoding) */
-    CHECK_NEAR(v[0], 24 * dg[0] + 2 * 48, 0);
+    /* v5: 4 pieces; IPFIX carries the pairs (tests/test_export.c checks
+     * both encodings); export_records counts the meter's 2 records */
+    CHECK_NEAR(v[0], 24 * dg[0] + 4 * 48, 0);
+    CHECK_EQ_I(th_metric(out, 0, "all", "total", "all", "export_records", v, 1), 1);
+    CHECK_NEAR(v[0], 2, 0);
+    double pe[1];
+    CHECK_EQ_I(th_metric(out, 0, "all", "total", "all", "mem_peak_entries", pe, 1), 1);
+    CHECK_EQ_I(th_metric(out, 0, "all", "total", "all", "mem_peak_bytes", v, 1), 1);
+    CHECK_NEAR(pe[0], 1, 0);
+    CHECK_NEAR(v[0], 64 + 3 * 8, 0);
     /* p = 1: every pair is exact, so the 4-second bins are exact too */
     CHECK_EQ_I(th_metric(out, 0, "all", "total", "all", "rel_err_bytes", v, 1), 1);
     CHECK_NEAR(v[0], 0, 1e-12);
