@@ -724,9 +724,12 @@ static void anf_stats(const void *st, void (*fn)(void *, const char *, double), 
  *   variances (1/q)(1/q-1) c and (1/q)(1/q-1) Σb², unbiased for (1/q-1)S and
  *     the exact-thinning byte variance (an upper bound under proportional
  *     scaling) [D]; NAN when a record stage changed the weight;
- *   TCP arrivals M1 = syn_pkts/q (§2.3: M1 summed per packet; expectation =
- *     SYN packets, so 1 per flow with one SYN) and M2 = 1/q if a SYN was
- *     sampled and c = 1, else 1 (DLT 2003 via FS node14, §2.6) [R/D];
+ *   TCP arrivals M1 = 1/q if the record has a SYN (the rule of every meter,
+ *     §2.6: a record counts once, however many SYN packets it holds; the SYN
+ *     of a flow with one SYN in the bin survives with probability q, by the
+ *     martingale above, so E = 1 per such flow, and an unsampled run counts
+ *     each flow of the bin with a SYN exactly once) and M2 = 1/q if a SYN
+ *     was sampled and c = 1, else 1 (DLT 2003 via FS node14, §2.6) [R/D];
  *   active flows with fce=yes: first_pkts/p_end, unbiased for the flows the
  *     meter sees in the bin [S]; without FCE: 1 per record, the number of
  *     sampled flows, biased low [R FS node13].
@@ -746,7 +749,7 @@ static void anf_estimate(const void *params, const fs_record *r, const fs_binnin
     c.flows = (p->fce ? (double)r->first_pkts / r->p_end : 1.0) * w;
     c.flow_ts = r->first;
     if (r->key.proto == 6) {
-        c.arrivals = (double)r->syn_pkts * inv * w;
+        c.arrivals = (r->syn_pkts ? inv : 0.0) * w;
         c.arrivals_alt = (r->syn_pkts && r->pkts == 1 ? inv : 1.0) * w;
     } else {
         c.arrivals = 0;
@@ -782,7 +785,8 @@ const fs_algo fs_algo_adaptive_netflow = {
         "idealized FCE marking each flow's first packet per bin from exact state, thinned "
         "like SYN [S]. Estimators: packets c/q, bytes b/q, variance (1/q)(1/q-1)c and "
         "(1/q)(1/q-1)Σb² (exact-thinning variance; proportional scaling has at most this, "
-        "by Rao-Blackwell [D]); TCP arrivals M1 = syn_pkts/q (est_tcp_arrivals) and M2 "
+        "by Rao-Blackwell [D]); TCP arrivals M1 = 1/q per record with SYN (est_tcp_arrivals; "
+        "a record counts once however many SYN packets it holds, as for every meter) and M2 "
         "(est_tcp_arrivals_m2) of Duffield-Lund-Thorup with q = p_end x observation rate "
         "[R FS node14]; active flows with FCE = Σ first_pkts/p_end (unbiased for flows seen "
         "by the meter), without FCE = sampled flows (biased low) [R FS node13]. A record "
