@@ -232,9 +232,10 @@ static void write_acc(fs_eval *ev, const char *bin, const char *agg, const char 
     mrow(ev, bin, agg, key, FS_M_TRUE_TCP_ARRIVALS, a->t_arr);
     mrow(ev, bin, agg, key, FS_M_EST_TCP_ARRIVALS, a->e_arr);
     mrow(ev, bin, agg, key, FS_M_REL_ERR_TCP_ARRIVALS, rel(a->e_arr, a->t_arr));
+    mrow(ev, bin, agg, key, FS_M_TRUE_TCP_FLOWS, a->t_tcpfl);
     mrow(ev, bin, agg, key, FS_M_EST_TCP_ARRIVALS_M2, a->arr2_nan ? NAN : a->e_arr2);
     mrow(ev, bin, agg, key, FS_M_REL_ERR_TCP_ARRIVALS_M2,
-         a->arr2_nan ? NAN : rel(a->e_arr2, a->t_arr));
+         a->arr2_nan ? NAN : rel(a->e_arr2, a->t_tcpfl));
     mrow(ev, bin, agg, key, FS_M_TRUE_MULTI_SYN_FLOWS, a->t_msyn);
     mrow(ev, bin, agg, key, FS_M_EST_SPURIOUS_FLOWS, a->spurious);
 }
@@ -244,7 +245,7 @@ static void acc_add(fs_acc *d, const fs_acc *s)
     d->t_pk += s->t_pk; d->t_by += s->t_by; d->e_pk += s->e_pk; d->e_by += s->e_by;
     d->v_pk += s->v_pk; d->v_by += s->v_by; d->t_fl += s->t_fl; d->e_fl += s->e_fl;
     d->t_arr += s->t_arr; d->e_arr += s->e_arr; d->e_arr2 += s->e_arr2;
-    d->t_msyn += s->t_msyn; d->spurious += s->spurious;
+    d->t_msyn += s->t_msyn; d->spurious += s->spurious; d->t_tcpfl += s->t_tcpfl;
     d->v_nan |= s->v_nan; d->arr2_nan |= s->arr2_nan;
 }
 
@@ -744,6 +745,7 @@ static tsum *get_tsum(fs_eval *ev, fs_tbin *T)
         a.t_fl = 1;
         a.t_arr = t->key.proto == 6 && t->syn > 0;
         a.t_msyn = t->key.proto == 6 && t->syn > 1;
+        a.t_tcpfl = t->tcp_new != 0;
         acc_add(&s->total, &a);
         acc_add(&s->proto[t->key.proto], &a);
         s->proto_seen[t->key.proto] = 1;
@@ -1237,6 +1239,7 @@ static fs_acc merged(const fs_acc *t, const fs_acc *e)
         a.t_fl = t->t_fl;
         a.t_arr = t->t_arr;
         a.t_msyn = t->t_msyn;
+        a.t_tcpfl = t->t_tcpfl;
     }
     return a;
 }

@@ -60,8 +60,9 @@
     X(TRUE_TCP_ARRIVALS, "true_tcp_arrivals", "TCP flows with a SYN packet in the bin") \
     X(EST_TCP_ARRIVALS, "est_tcp_arrivals", "estimated TCP arrivals, the algorithm's primary estimator (SYN-based M1)") \
     X(REL_ERR_TCP_ARRIVALS, "rel_err_tcp_arrivals", "signed relative error of est_tcp_arrivals") \
-    X(EST_TCP_ARRIVALS_M2, "est_tcp_arrivals_m2", "second arrival estimator (M2 of Duffield-Lund-Thorup), nan if none") \
-    X(REL_ERR_TCP_ARRIVALS_M2, "rel_err_tcp_arrivals_m2", "signed relative error of est_tcp_arrivals_m2") \
+    X(TRUE_TCP_FLOWS, "true_tcp_flows", "TCP flows whose first packet of the trace is in the bin (bin all: distinct TCP flows of the trace), the truth of est_tcp_arrivals_m2") \
+    X(EST_TCP_ARRIVALS_M2, "est_tcp_arrivals_m2", "estimated TCP flows, M2 of Duffield-Lund-Thorup (counted in the bin of a record's first packet), nan if none") \
+    X(REL_ERR_TCP_ARRIVALS_M2, "rel_err_tcp_arrivals_m2", "(est_tcp_arrivals_m2 - true_tcp_flows) / true_tcp_flows (signed)") \
     X(TRUE_MULTI_SYN_FLOWS, "true_multi_syn_flows", "TCP flows with more than one SYN packet in the bin (break the SYN estimators' assumption)") \
     X(EST_SPURIOUS_FLOWS, "est_spurious_flows", "keys with an estimate in a bin where they had no packet (binning error)") \
     X(FLOWS, "flows", "aggregate flow: true flows in this size decade") \
@@ -104,6 +105,7 @@ typedef struct fs_eval_cfg {
 typedef struct fs_acc {
     double t_pk, t_by, e_pk, e_by, v_pk, v_by;
     double t_fl, e_fl, t_arr, e_arr, e_arr2, t_msyn, spurious;
+    double t_tcpfl;          /* true_tcp_flows */
     int    v_nan, arr2_nan;
 } fs_acc;
 

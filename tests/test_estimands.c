@@ -5,7 +5,8 @@
  * packets in a bin (retransmitted SYNs of refused connections, 87 flow-bins
  * of 204 with SYN in 60 s bins), which the SYN estimators must count once
  * per record: unsampled, M1 then equals true_tcp_arrivals exactly wherever
- * a meter exports one record per flow and bin. The statistical
+ * a meter exports one record per flow and bin, and M2 equals
+ * true_tcp_flows wherever it exports one record per flow. The statistical
  * check follows tests/test_stats.c: seeds pinned, mean within 4.5 standard
  * errors (normal tail 7e-6).
  * Copyright (C) 2026 the flowsim authors. GPL-3.0-or-later. */
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "ftab.h"
 #include "harness.h"
 #include "reader.h"
@@ -108,6 +110,45 @@ static double metric1(const char *out, int p, const char *bin, const char *m)
 {
     double v = NAN;
     return th_metric(out, p, bin, "total", "all", m, &v, 1) == 1 ? v : NAN;
+}
+
+/* M2 estimates TCP flows (DLT 2003), counted in the bin of a record's first
+ * packet: scored against true_tcp_flows (TCP flows whose first packet of the
+ * trace is in the bin), not against the arrivals. Unsampled NetFlow without
+ * timeouts or FIN/RST expiry exports one record per flow, so M2 equals that
+ * truth in every bin; the truth is also read back from the ground-truth
+ * cache (whose bins carry no flag: it is recomputed while reading). */
+TEST(estimands_m2_against_tcp_flows)
+{
+    gtruth g;
+    CHECK(gnutella_truth(1.0, &g) == 0);
+    CHECK(g.nbins >= 5 && g.tcp_flows_all > 100);
+    const char *traces[] = {GNUTELLA};
+    const char *specs[] = {"netflow:inactive=inf,active=inf,finrst=no", "netflow"};
+    char out[128], out2[128], cache[160];
+    snprintf(cache, sizeof cache, "/tmp/flowsim-test-estimands-cache.%d", (int)getpid());
+    char opts[400];
+    snprintf(opts, sizeof opts, "bin=60s,records=none,timeseries=none,truth_cache=%s", cache);
+    for (int pass = 0; pass < 2; pass++) {
+        char *o = pass ? out2 : out;
+        CHECK_EQ_I(th_run(traces, 1, specs, 2, opts, o, sizeof out), 0);
+        for (int b = 0; b < g.nbins; b++) {
+            char bs[16];
+            snprintf(bs, sizeof bs, "%d", b);
+            CHECK_NEAR(metric1(o, 0, bs, "true_tcp_flows"), g.tcp_flows[b], 0);
+            CHECK_NEAR(metric1(o, 0, bs, "est_tcp_arrivals_m2"), g.tcp_flows[b], 0);
+        }
+        CHECK_NEAR(metric1(o, 0, "all", "true_tcp_flows"), g.tcp_flows_all, 0);
+        CHECK_NEAR(metric1(o, 0, "all", "rel_err_tcp_arrivals_m2"), 0, 0);
+        /* NetFlow's defaults split flows (timeouts, FIN/RST): M2 counts TCP
+         * records */
+        CHECK(metric1(o, 1, "all", "est_tcp_arrivals_m2") > 2 * g.tcp_flows_all);
+    }
+    th_cleanup(out);
+    th_cleanup(out2);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", cache);
+    CHECK(system(cmd) == 0);
 }
 
 /* M1 counts a record once if it carries a SYN, scaled by its inclusion
