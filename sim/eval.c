@@ -8,12 +8,17 @@
 #include <string.h>
 
 const char *const fs_metric_name[FS_M__COUNT] = {
-#define FS_X(id, name, help) name,
+#define FS_X(id, name, q, help) name,
     FS_METRICS(FS_X)
 #undef FS_X
 };
 const char *const fs_metric_help[FS_M__COUNT] = {
-#define FS_X(id, name, help) help,
+#define FS_X(id, name, q, help) help,
+    FS_METRICS(FS_X)
+#undef FS_X
+};
+const int fs_metric_quantity[FS_M__COUNT] = {
+#define FS_X(id, name, q, help) q,
     FS_METRICS(FS_X)
 #undef FS_X
 };
@@ -87,6 +92,8 @@ int fs_eval_init(fs_eval *ev, const fs_eval_cfg *cfg, fs_truth *truth, uint64_t 
     ev->released_below = INT64_MIN;
     ev->final_below = INT64_MIN;
     ev->closed_below = INT64_MIN;
+    for (int q = 0; q < FS_Q__COUNT; q++)
+        snprintf(ev->estimand[q], sizeof ev->estimand[q], "unbiased");
     ev->prefix = strdup(row_prefix);
     if (!ev->prefix)
         return -1;
@@ -187,22 +194,37 @@ void fs_eval_record(fs_eval *ev, const fs_algo *algo, const void *params, const 
 }
 
 /* ---- output --------------------------------------------------------------------- */
+/* Whole numbers below 2^53 are printed in full (counts of bytes of a large
+ * trace must not lose digits); others with 12 significant digits. The last
+ * column is the estimand (empty for truths, diagnostics and counters). */
+static void row(fs_eval *ev, const char *bin, const char *agg, const char *key,
+                const char *metric, double v, const char *est)
+{
+    if (isnan(v))
+        fprintf(ev->out, "%s,%s,%s,%s,%s,nan,%s\n", ev->prefix, bin, agg, key, metric, est);
+    else if (v == floor(v) && fabs(v) < 9007199254740992.0)
+        fprintf(ev->out, "%s,%s,%s,%s,%s,%.0f,%s\n", ev->prefix, bin, agg, key, metric, v, est);
+    else
+        fprintf(ev->out, "%s,%s,%s,%s,%s,%.12g,%s\n", ev->prefix, bin, agg, key, metric, v,
+                est);
+}
+
 void fs_eval_row(fs_eval *ev, const char *bin, const char *agg, const char *key,
                  const char *metric, double v)
 {
-    /* Whole numbers below 2^53 are printed in full (counts of bytes of a
-     * large trace must not lose digits); others with 12 significant digits. */
-    if (isnan(v))
-        fprintf(ev->out, "%s,%s,%s,%s,%s,nan\n", ev->prefix, bin, agg, key, metric);
-    else if (v == floor(v) && fabs(v) < 9007199254740992.0)
-        fprintf(ev->out, "%s,%s,%s,%s,%s,%.0f\n", ev->prefix, bin, agg, key, metric, v);
-    else
-        fprintf(ev->out, "%s,%s,%s,%s,%s,%.12g\n", ev->prefix, bin, agg, key, metric, v);
+    row(ev, bin, agg, key, metric, v, "");
+}
+
+void fs_eval_set_estimands(fs_eval *ev, const fs_estimand est[FS_Q__COUNT])
+{
+    for (int q = 0; q < FS_Q__COUNT; q++)
+        fs_estimand_text(&est[q], ev->estimand[q], sizeof ev->estimand[q]);
 }
 
 static void mrow(fs_eval *ev, const char *bin, const char *agg, const char *key, int m, double v)
 {
-    fs_eval_row(ev, bin, agg, key, fs_metric_name[m], v);
+    int q = fs_metric_quantity[m];
+    row(ev, bin, agg, key, fs_metric_name[m], v, q == FS_Q_NONE ? "" : ev->estimand[q]);
 }
 
 double fs_rel_err(double e, double t)

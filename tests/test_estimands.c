@@ -1,5 +1,6 @@
-/* flowsim — the TCP-arrival estimators compared with the truths they
- * estimate (algorithms.md §2.6).
+/* flowsim — estimands: what each estimate estimates, and the TCP-arrival
+ * estimators compared with the truths they estimate (algorithms.md §2.6,
+ * "Estimands").
  *
  * The real capture ndpi_gnutella_full.pcap has TCP flows with several SYN
  * packets in a bin (retransmitted SYNs of refused connections, 87 flow-bins
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "algo.h"
 #include "ftab.h"
 #include "harness.h"
 #include "reader.h"
@@ -112,6 +114,14 @@ static double metric1(const char *out, int p, const char *bin, const char *m)
     return th_metric(out, p, bin, "total", "all", m, &v, 1) == 1 ? v : NAN;
 }
 
+static void estimand_of(const char *out, int p, const char *m, char *est, size_t n)
+{
+    double v;
+    est[0] = 0;
+    snprintf(est, n, "(no row)");
+    th_metric_est(out, p, "all", "total", "all", m, &v, 1, est, n);
+}
+
 /* M2 estimates TCP flows (DLT 2003), counted in the bin of a record's first
  * packet: scored against true_tcp_flows (TCP flows whose first packet of the
  * trace is in the bin), not against the arrivals. Unsampled NetFlow without
@@ -141,8 +151,12 @@ TEST(estimands_m2_against_tcp_flows)
         CHECK_NEAR(metric1(o, 0, "all", "true_tcp_flows"), g.tcp_flows_all, 0);
         CHECK_NEAR(metric1(o, 0, "all", "rel_err_tcp_arrivals_m2"), 0, 0);
         /* NetFlow's defaults split flows (timeouts, FIN/RST): M2 counts TCP
-         * records */
-        CHECK(metric1(o, 1, "all", "est_tcp_arrivals_m2") > 2 * g.tcp_flows_all);
+         * records, declared so */
+        char est[64];
+        estimand_of(o, 1, "rel_err_tcp_arrivals_m2", est, sizeof est);
+        CHECK_STR(est, "biased:tcp-records");
+        estimand_of(o, 0, "rel_err_tcp_arrivals_m2", est, sizeof est);
+        CHECK_STR(est, "unbiased-if:one-record-per-flow");
     }
     th_cleanup(out);
     th_cleanup(out2);
@@ -157,7 +171,7 @@ TEST(estimands_m2_against_tcp_flows)
  * SYNs (ANF used to divide SYN packets by p and counted them all); NetFlow
  * with one record per flow and one bin equals it too. At packet
  * probability q a flow-bin with k SYNs counts (1 - (1-q)^k)/q on average
- * (unbiased only for flows with one SYN), checked over R seeds. */
+ * (the declaration's "one-syn" condition), checked over R seeds. */
 TEST(estimands_m1_syn_records)
 {
     gtruth g;
@@ -206,3 +220,60 @@ TEST(estimands_m1_syn_records)
     th_cleanup(out);
 }
 
+/* results.csv carries each estimate's declaration in its last column, per
+ * configuration. */
+TEST(estimands_declared)
+{
+    const char *traces[] = {GNUTELLA};
+    const char *specs[] = {
+        "sampled-netflow:rate=1/10",                     /* p0 */
+        "netflow",                                       /* p1 */
+        "netflow:psamp=random,psamp_rate=1/4",           /* p2 */
+        "netflow|uniform:rate=1/2",                      /* p3 */
+        "adaptive-netflow",                              /* p4 */
+        "adaptive-netflow:fixed=yes,p_max=1|uniform:rate=1/2", /* p5 */
+        "sample-and-hold",                               /* p6 */
+        "netflow|hash:rate=1/2",                         /* p7 */
+        "netflow|filter:proto=6",                        /* p8 */
+    };
+    char out[128];
+    CHECK_EQ_I(th_run(traces, 1, specs, 9, "bin=60s,records=none,timeseries=none,truth_cache=off",
+                      out, sizeof out), 0);
+    static const struct { int p; const char *metric, *est; } want[] = {
+        {0, "est_flows", "biased:sampled-flows"},
+        {0, "rel_err_flows", "biased:sampled-flows"},
+        {0, "est_bytes", "unbiased"},
+        {0, "est_packets_se", "unbiased"},
+        {0, "true_bytes", ""},
+        {0, "true_tcp_flows", ""},
+        {0, "est_tcp_arrivals", "unbiased-if:one-syn"},
+        {1, "est_flows", "unbiased"},
+        {2, "est_flows", "biased:sampled-flows"},
+        {3, "est_flows", "biased:records-not-flows"},
+        {3, "est_bytes", "unbiased"},
+        {4, "est_flows", "biased:sampled-flows"},
+        {4, "est_tcp_arrivals_m2", "biased:active-tcp-flows"},
+        {5, "est_flows", "unbiased"},
+        {6, "est_flows", "biased:bins-after-creation"},
+        {7, "est_flows", "unbiased"},
+        {8, "est_bytes", "biased:filtered-records"},
+        {1, "mem_peak_entries", ""},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        char est[64];
+        estimand_of(out, want[i].p, want[i].metric, est, sizeof est);
+        if (strcmp(est, want[i].est))
+            fprintf(stderr, "  p%d %s\n", want[i].p, want[i].metric);
+        CHECK_STR(est, want[i].est);
+    }
+    /* per-bin rows carry it too */
+    double v;
+    char est[64] = "";
+    CHECK_EQ_I(th_metric_est(out, 0, "0", "total", "all", "rel_err_flows", &v, 1, est, sizeof est), 1);
+    CHECK_STR(est, "biased:sampled-flows");
+    th_cleanup(out);
+    /* every algorithm declares its estimands (flow-slices: its own file) */
+    for (size_t i = 0; i < fs_algo_count(); i++)
+        if (strcmp(fs_algo_at(i)->name, "flow-slices"))
+            CHECK(fs_algo_at(i)->estimands != NULL);
+}
