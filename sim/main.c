@@ -62,7 +62,9 @@ static void usage(FILE *f)
         "                             table), e.g. -m netflow --export ipfix:udp://127.0.0.1:4739\n");
     fprintf(f,
         "\nOutputs in --out: manifest.json, results.csv (tidy: pipeline,algorithm,params,\n"
-        "replicate,seed,bin,aggregate,key,metric,value), timeseries.csv, records/pN_rK.csv.\n"
+        "replicate,seed,bin,aggregate,key,metric,value,estimand; flowsim metrics), timeseries.csv,\n"
+        "records/pN_rK.csv. The summary table on stdout prints [TAG] instead of an error that\n"
+        "is biased by design (estimand biased:TAG) and * after one unbiased under a condition.\n"
         "Exit status: 0 ok, 1 bad parameters, 2 input/output error (results up to the error\n"
         "are still written).\n");
 }
