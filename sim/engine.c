@@ -1632,6 +1632,16 @@ static int write_manifest(runctx *rc, int argc, char **argv)
             json_object_array_add(sts, so);
         }
         json_object_object_add(p, "record_stages", sts);
+        /* what each estimate estimates (results.csv column estimand) */
+        fs_estimand est[FS_Q__COUNT];
+        pipeline_estimands(s, &rc->binning, est);
+        json_object *eo = json_object_new_object();
+        for (int q = 0; q < FS_Q__COUNT; q++) {
+            char t[64];
+            fs_estimand_text(&est[q], t, sizeof t);
+            json_object_object_add(eo, fs_quantity_names[q], json_object_new_string(t));
+        }
+        json_object_object_add(p, "estimands", eo);
         json_object *seeds = json_object_new_array();
         for (size_t r = 0; r < rc->nruns; r++)
             if (rc->runs[r].pipeline == i) {
