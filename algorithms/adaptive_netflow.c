@@ -740,9 +740,12 @@ static void anf_stats(const void *st, void (*fn)(void *, const char *, double), 
  *   variances (1/q)(1/q-1) c and (1/q)(1/q-1) Σb², unbiased for (1/q-1)S and
  *     the exact-thinning byte variance (an upper bound under proportional
  *     scaling) [D]; NAN when a record stage changed the weight;
- *   TCP arrivals M1 = syn_pkts/q (§2.3: M1 summed per packet; expectation =
- *     SYN packets, so 1 per flow with one SYN) and M2 = 1/q if a SYN was
- *     sampled and c = 1, else 1 (DLT 2003 via FS node14, §2.6) [R/D];
+ *   TCP arrivals M1 = 1/q if the record has a SYN (the rule of every meter,
+ *     §2.6: a record counts once, however many SYN packets it holds; the SYN
+ *     of a flow with one SYN in the bin survives with probability q, by the
+ *     martingale above, so E = 1 per such flow, and an unsampled run counts
+ *     each flow of the bin with a SYN exactly once) and M2 = 1/q if a SYN
+ *     was sampled and c = 1, else 1 (DLT 2003 via FS node14, §2.6) [R/D];
  *   active flows with fce=yes: first_pkts/p_end, unbiased for the flows the
  *     meter sees in the bin [S]; without FCE: 1 per record, the number of
  *     sampled flows, biased low [R FS node13].
@@ -764,7 +767,7 @@ static void anf_estimate(const void *params, const fs_record *r, const fs_binnin
     c.flows = (p->fce ? (double)r->first_pkts / r->p_end : 1.0) * w;
     c.flow_ts = r->first;
     if (r->key.proto == 6) {
-        c.arrivals = (double)r->syn_pkts * inv * w;
+        c.arrivals = (r->syn_pkts ? inv : 0.0) * w;
         c.arrivals_alt = (r->syn_pkts && r->pkts == 1 ? inv : 1.0) * w;
     } else {
         c.arrivals = 0;
@@ -774,6 +777,47 @@ static void anf_estimate(const void *params, const fs_record *r, const fs_binnin
         fn(ctx, r->bin_id, &c);
     else
         fs_apportion(r, b, p->apportion, &c, fn, ctx);
+}
+
+/* Estimands (algorithms.md §2.3, §2.6), q = p_end x obs_q:
+ *   bytes, packets  unbiased (the martingale argument above);
+ *   active flows    q = 1 throughout (fixed=yes, p_max = 1, obs_q = 1):
+ *                   exact when the analysis bin is `bin`, one bin, or at
+ *                   least `bin` with apportion=split (else idle bins or a
+ *                   record in one bin); fce=yes with obs_q = 1: unbiased
+ *                   when the analysis bin is `bin` (FCE marks each ANF
+ *                   bin's first packet), else biased; otherwise the
+ *                   sampled flows [R FS node13] (with FCE but obs_q < 1:
+ *                   the flows with a packet through the observation
+ *                   stage). With the analysis bin equal to `bin` the meter
+ *                   exports one record per flow and bin (one_record);
+ *   arrivals (M1)   records with SYN, 1/q: unbiased when every TCP flow has
+ *                   at most one SYN packet per bin;
+ *   TCP flows (M2)  one record per flow and ANF bin: it counts the TCP
+ *                   flows active in each ANF bin, not the flows starting. */
+static void anf_estimands(const void *params, double obs_q, const fs_binning *b,
+                          fs_estimand out[FS_Q__COUNT])
+{
+    const anf_params *p = params;
+    int same = b->len == p->bin;
+    int exact = p->fixed && p->p_max >= 1.0 && obs_q >= 1.0;
+    fs_estimand_set(out, FS_Q_BYTES, FS_EST_UNBIASED, NULL);
+    fs_estimand_set(out, FS_Q_PACKETS, FS_EST_UNBIASED, NULL);
+    int covers = same || b->len == FS_NS_INF ||
+                 (p->apportion == FS_APPORTION_SPLIT && p->bin <= b->len);
+    if (exact && covers)
+        fs_estimand_set(out, FS_Q_FLOWS, FS_EST_UNBIASED, NULL);
+    else if (exact)
+        fs_estimand_set(out, FS_Q_FLOWS, FS_EST_BIASED,
+                        p->apportion == FS_APPORTION_SPLIT ? "idle-bins" : "record-in-one-bin");
+    else if (p->fce && obs_q >= 1.0)
+        fs_estimand_set(out, FS_Q_FLOWS, same ? FS_EST_UNBIASED : FS_EST_BIASED,
+                        same ? NULL : "fce-per-anf-bin");
+    else
+        fs_estimand_set(out, FS_Q_FLOWS, FS_EST_BIASED, "sampled-flows");
+    out[FS_Q_FLOWS].one_record = same;
+    fs_estimand_set(out, FS_Q_ARRIVALS, FS_EST_UNBIASED_IF, "one-syn");
+    fs_estimand_set(out, FS_Q_TCP_FLOWS, FS_EST_BIASED, "active-tcp-flows");
 }
 
 const fs_algo fs_algo_adaptive_netflow = {
@@ -801,8 +845,10 @@ const fs_algo fs_algo_adaptive_netflow = {
         "idealized FCE marking each flow's first packet per bin from exact state, thinned "
         "like SYN [S]. Estimators: packets c/q, bytes b/q, variance (1/q)(1/q-1)c and "
         "(1/q)(1/q-1)Σb² (exact-thinning variance; proportional scaling has at most this, "
-        "by Rao-Blackwell [D]); TCP arrivals M1 = syn_pkts/q (est_tcp_arrivals) and M2 "
-        "(est_tcp_arrivals_m2) of Duffield-Lund-Thorup with q = p_end x observation rate "
+        "by Rao-Blackwell [D]); TCP arrivals M1 = 1/q per record with SYN (est_tcp_arrivals; "
+        "a record counts once however many SYN packets it holds, as for every meter) and M2 "
+        "(est_tcp_arrivals_m2, which counts TCP flows active per ANF bin: biased by design "
+        "against true_tcp_flows) of Duffield-Lund-Thorup with q = p_end x observation rate "
         "[R FS node14]; active flows with FCE = Σ first_pkts/p_end (unbiased for flows seen "
         "by the meter), without FCE = sampled flows (biased low) [R FS node13]. A record "
         "goes to the analysis bin of its bin_id when the analysis bin equals `bin`, else it "
@@ -833,4 +879,5 @@ const fs_algo fs_algo_adaptive_netflow = {
     .estimate = anf_estimate,
     .stats = anf_stats,
     .pass = anf_pass,
+    .estimands = anf_estimands,
 };

@@ -100,14 +100,28 @@ typedef struct fs_contrib {
  *                    (a short tag without commas or spaces, e.g.
  *                    "sampled-flows", "slices", "syn-packets")
  *   FS_EST_NA        not available (the estimate is nan)
+ *   FS_EST_UNBIASED_IF  unbiased when the trace meets the condition `how`
+ *                    names (same tag rules, e.g. "one-syn": every TCP flow
+ *                    has at most one SYN packet per bin); the evaluation
+ *                    shows the truth that measures the condition next to
+ *                    the estimate where there is one (true_multi_syn_flows)
  * Quantities: bytes, packets, active flows (est_flows), TCP flow arrivals
- * (est_tcp_arrivals, M1) and TCP flows (est_tcp_arrivals_m2, M2).          */
+ * (est_tcp_arrivals, M1, against true_tcp_arrivals) and TCP flows
+ * (est_tcp_arrivals_m2, M2, against true_tcp_flows).
+ * A pipeline's declaration is made by fs_estimands_of (estimand.c): the
+ * algorithm's op (NULL: every quantity unbiased), then each record stage's,
+ * in order; fs_estimand_text writes the form results.csv carries.         */
 enum fs_quantity { FS_Q_BYTES, FS_Q_PACKETS, FS_Q_FLOWS, FS_Q_ARRIVALS, FS_Q_TCP_FLOWS,
                    FS_Q__COUNT };
-enum fs_estimand_status { FS_EST_UNBIASED, FS_EST_BIASED, FS_EST_NA };
+enum fs_estimand_status { FS_EST_UNBIASED, FS_EST_BIASED, FS_EST_NA, FS_EST_UNBIASED_IF };
 typedef struct fs_estimand {
     int         status;      /* enum fs_estimand_status                  */
-    const char *how;         /* FS_EST_BIASED: what it estimates instead  */
+    const char *how;         /* FS_EST_BIASED: what it estimates instead;
+                                FS_EST_UNBIASED_IF: the condition         */
+    int         one_record;  /* FS_Q_FLOWS: the meter exports at most one
+                                record per flow and analysis bin, so a
+                                stage sampling records keeps active flows
+                                unbiased (Horvitz-Thompson per flow)      */
 } fs_estimand;
 
 typedef void (*fs_contrib_fn)(void *ctx, int64_t bin, const fs_contrib *c);
@@ -251,5 +265,27 @@ enum fs_apportion { FS_APPORTION_SPLIT, FS_APPORTION_LAST, FS_APPORTION_FIRST };
 extern const char *const fs_apportion_names[];
 void fs_apportion(const fs_record *r, const fs_binning *b, int how,
                   const fs_contrib *whole, fs_contrib_fn fn, void *ctx);
+
+/* ---- estimands (estimand.c) ----
+ * fs_estimands_of: the declaration of a pipeline (algorithm with its
+ * parameters, the observation stage's inclusion probability obs_q, then
+ * nstages record stages with theirs) for analysis bins b.
+ * fs_estimand_text: "unbiased", "unbiased-if:TAG", "biased:TAG" or "na".
+ * fs_estimand_set: out[q] = {status, how} (a helper for the ops). */
+extern const char *const fs_quantity_names[FS_Q__COUNT];
+void fs_estimands_of(const fs_algo *algo, const void *aparams, double obs_q,
+                     const fs_binning *b, const fs_stage *const *stages,
+                     const void *const *sparams, int nstages, fs_estimand out[FS_Q__COUNT]);
+void fs_estimand_text(const fs_estimand *e, char *buf, size_t n);
+/* What a stage sampling records one by one (uniform, smart) does to the
+ * declaration: active flows become biased ("records-not-flows") unless the
+ * meter exports at most one record per flow and bin. */
+void fs_estimands_record_sampled(fs_estimand io[FS_Q__COUNT]);
+static inline void fs_estimand_set(fs_estimand *out, int q, int status, const char *how)
+{
+    out[q].status = status;
+    out[q].how = how;
+    out[q].one_record = 0;
+}
 
 #endif

@@ -60,6 +60,20 @@ static void pass_weighted(rs_state *s, const fs_record *r)
     s->env.emit(s->env.emit_ctx, &c);
 }
 
+/* Estimands: a stage keeping each record with probability r and weight
+ * 1/r keeps sums unbiased (bytes, packets, arrivals M1, TCP flows M2:
+ * Horvitz-Thompson per record); active flows need one record per flow and
+ * bin (fs_estimands_record_sampled). Hash sampling keeps or drops every
+ * record of a flow together and changes nothing; a filter makes every
+ * estimate cover the matching records only. */
+static void uniform_estimands(const void *params, const fs_binning *b,
+                              fs_estimand io[FS_Q__COUNT])
+{
+    (void)b;
+    if (((const rs_params *)params)->rate < 1.0)
+        fs_estimands_record_sampled(io);
+}
+
 static void uniform_record(void *st, const fs_record *r)
 {
     rs_state *s = st;
@@ -91,7 +105,8 @@ const fs_stage fs_stage_uniform = {
     .notes = "Independent Bernoulli decision per record; kept records weigh 1/rate. Bytes, "
              "packets and arrivals stay unbiased; active flows are overestimated when a flow "
              "is split into several records in a bin (a flow is counted if any of its records "
-             "survives, with weight 1/rate): use hash to sample whole flows.",
+             "survives, with weight 1/rate; estimand biased:records-not-flows unless the "
+             "meter exports one record per flow and bin): use hash to sample whole flows.",
     .params = rs_params_def,
     .nparams = 1,
     .params_size = sizeof(rs_params),
@@ -99,6 +114,7 @@ const fs_stage fs_stage_uniform = {
     .init = rs_init,
     .record = uniform_record,
     .stats = rs_stats,
+    .estimands = uniform_estimands,
 };
 
 const fs_stage fs_stage_hash = {
@@ -181,11 +197,23 @@ static void rf_stats(const void *st, void (*fn)(void *, const char *, double), v
     fn(ctx, "records_out", (double)s->kept);
 }
 
+static void rf_estimands(const void *params, const fs_binning *b, fs_estimand io[FS_Q__COUNT])
+{
+    (void)b;
+    const rf_params *p = params;
+    if (!p->proto && !p->sport && !p->dport && !p->ipver && !p->min_packets && !(p->min_bytes > 0))
+        return;   /* passes every record */
+    for (int q = 0; q < FS_Q__COUNT; q++)
+        if (io[q].status != FS_EST_NA)
+            fs_estimand_set(io, q, FS_EST_BIASED, "filtered-records");
+}
+
 const fs_stage fs_stage_filter = {
     .abi = FS_ALGO_ABI,
     .name = "filter",
     .summary = "pass only records whose fields match (protocol, ports, IP version, size)",
-    .notes = "Deterministic; weights unchanged.",
+    .notes = "Deterministic; weights unchanged: every estimate then covers the matching "
+             "records only (estimand biased:filtered-records).",
     .params = rf_params_def,
     .nparams = sizeof rf_params_def / sizeof rf_params_def[0],
     .params_size = sizeof(rf_params),
@@ -193,4 +221,5 @@ const fs_stage fs_stage_filter = {
     .init = rf_init,
     .record = rf_record,
     .stats = rf_stats,
+    .estimands = rf_estimands,
 };

@@ -908,21 +908,25 @@ static void fsl_estimands(const void *params, double obs_q, const fs_binning *b,
     int one_bin = L == FS_NS_INF;
     int pairs_exact = one_bin || (P->tbin > 0 && L % P->tbin == 0);
     int long_slices = P->t >= L && P->inactive >= L && !P->finrst;
-    fs_estimand u = {FS_EST_UNBIASED, NULL};
     for (int k = 0; k < FS_Q__COUNT; k++)
-        out[k] = u;
-    if (!pairs_exact)
-        out[FS_Q_BYTES] = out[FS_Q_PACKETS] = (fs_estimand){FS_EST_BIASED, "apportioned"};
+        fs_estimand_set(out, k, FS_EST_UNBIASED, NULL);
+    /* the rule of every meter for M1 (algorithms.md §2.6): a record with a
+     * SYN counts once, scaled; unbiased for flows with one SYN packet */
+    fs_estimand_set(out, FS_Q_ARRIVALS, FS_EST_UNBIASED_IF, "one-syn");
+    if (!pairs_exact) {
+        fs_estimand_set(out, FS_Q_BYTES, FS_EST_BIASED, "apportioned");
+        fs_estimand_set(out, FS_Q_PACKETS, FS_EST_BIASED, "apportioned");
+    }
     if (q < 1.0)
-        out[FS_Q_FLOWS] = (fs_estimand){FS_EST_BIASED, "sampled-flows"};
+        fs_estimand_set(out, FS_Q_FLOWS, FS_EST_BIASED, "sampled-flows");
     else if (!long_slices)
-        out[FS_Q_FLOWS] = (fs_estimand){FS_EST_BIASED, "slices"};
+        fs_estimand_set(out, FS_Q_FLOWS, FS_EST_BIASED, "slices");
     else if (!pairs_exact)
-        out[FS_Q_FLOWS] = (fs_estimand){FS_EST_BIASED, "apportioned"};
+        fs_estimand_set(out, FS_Q_FLOWS, FS_EST_BIASED, "apportioned");
     if (!(one_bin && P->t == FS_NS_INF && P->inactive == FS_NS_INF && !P->finrst))
-        out[FS_Q_TCP_FLOWS] = (fs_estimand){FS_EST_BIASED, "slices"};
+        fs_estimand_set(out, FS_Q_TCP_FLOWS, FS_EST_BIASED, "slices");
     else if (q < 1.0)
-        out[FS_Q_TCP_FLOWS] = (fs_estimand){FS_EST_BIASED, "sampled-flows"};
+        fs_estimand_set(out, FS_Q_TCP_FLOWS, FS_EST_BIASED, "sampled-flows");
 }
 
 const fs_algo fs_algo_flow_slices = {

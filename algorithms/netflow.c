@@ -406,6 +406,64 @@ static void nf_estimate(const void *params, const fs_record *r, const fs_binning
     fs_apportion(r, b, p->apportion, &c, fn, ctx);
 }
 
+/* Estimands (algorithms.md §2.1, §2.2, §2.6), q = obs_q x rate:
+ *   bytes, packets  unbiased (exact for q = 1); with policy refuse only
+ *                   while no packet is refused;
+ *   active flows    q < 1: the sampled flows [R FS node13]; q = 1: exact
+ *                   with one analysis bin, or with apportion=split when the
+ *                   inactive timeouts are at most the bin (every bin within
+ *                   a record's [first, last] then holds one of its packets);
+ *                   a longer timeout counts flows in bins where they were
+ *                   idle, apportion first/last counts a record in one bin;
+ *   arrivals (M1)   records with SYN, 1/q each: unbiased when every TCP flow
+ *                   has at most one SYN packet in a bin and it opens its
+ *                   record (a flow with k SYNs in one record counts
+ *                   (1-(1-q)^k)/q on average, in k records k);
+ *   TCP flows (M2)  1 per TCP record, 1/q for a record of one SYN packet:
+ *                   E = 1 per flow with one SYN packet exported as one
+ *                   record (q = 1: one per record), so with timeouts or
+ *                   FIN/RST expiry (the default) it counts TCP records. */
+static void nf_estimands_q(const nf_params *p, double q, const fs_binning *b, fs_estimand *out)
+{
+    int refuse = p->policy == POLICY_REFUSE;
+    const char *nr = "no-refused-packets";
+    fs_estimand_set(out, FS_Q_BYTES, refuse ? FS_EST_UNBIASED_IF : FS_EST_UNBIASED, refuse ? nr : NULL);
+    fs_estimand_set(out, FS_Q_PACKETS, refuse ? FS_EST_UNBIASED_IF : FS_EST_UNBIASED, refuse ? nr : NULL);
+    fs_ns inact = p->inactive;
+    if (p->dyn_hwm > 0 && p->dyn_inactive > inact)
+        inact = p->dyn_inactive;
+    if (q < 1.0)
+        fs_estimand_set(out, FS_Q_FLOWS, FS_EST_BIASED, "sampled-flows");
+    else if (b->len != FS_NS_INF && p->apportion != FS_APPORTION_SPLIT)
+        fs_estimand_set(out, FS_Q_FLOWS, FS_EST_BIASED, "record-in-one-bin");
+    else if (b->len != FS_NS_INF && inact > b->len)
+        fs_estimand_set(out, FS_Q_FLOWS, FS_EST_BIASED, "idle-bins");
+    else
+        fs_estimand_set(out, FS_Q_FLOWS, refuse ? FS_EST_UNBIASED_IF : FS_EST_UNBIASED,
+                        refuse ? nr : NULL);
+    fs_estimand_set(out, FS_Q_ARRIVALS, FS_EST_UNBIASED_IF,
+                    refuse ? "one-syn+no-refused-packets" : "one-syn");
+    /* timeouts and FIN/RST export a flow as several records, each counted */
+    if (p->inactive != FS_NS_INF || p->active != FS_NS_INF || p->finrst)
+        fs_estimand_set(out, FS_Q_TCP_FLOWS, FS_EST_BIASED, "tcp-records");
+    else
+        fs_estimand_set(out, FS_Q_TCP_FLOWS, FS_EST_UNBIASED_IF,
+                        q < 1.0 ? "one-syn+one-record-per-flow" : "one-record-per-flow");
+}
+
+static void nf_estimands(const void *params, double obs_q, const fs_binning *b,
+                         fs_estimand out[FS_Q__COUNT])
+{
+    nf_estimands_q(params, obs_q, b, out);
+}
+
+static void snf_estimands(const void *params, double obs_q, const fs_binning *b,
+                          fs_estimand out[FS_Q__COUNT])
+{
+    const nf_params *p = params;
+    nf_estimands_q(p, obs_q * p->rate, b, out);
+}
+
 const fs_algo fs_algo_netflow = {
     .abi = FS_ALGO_ABI,
     .name = "netflow",
@@ -413,7 +471,11 @@ const fs_algo fs_algo_netflow = {
     .notes = "Timeouts and record semantics from Kompella & Estan (IMC 2005) §2 [R]; cache "
              "sizes and emergency aging from Inside Cisco IOS App. A [R]; policies, low-water "
              "mark and dynamic timeouts are simulator choices [S]. Flow counts: distinct keys "
-             "per bin.",
+             "per bin. TCP arrivals M1 = 1 per record with SYN (est_tcp_arrivals, unbiased if "
+             "each TCP flow has at most one SYN per bin); M2 = 1 per TCP record "
+             "(est_tcp_arrivals_m2, against true_tcp_flows: with timeouts or FIN/RST expiry a "
+             "flow is several records, estimand biased:tcp-records). Estimands per "
+             "configuration: docs/algorithms.md §2.8 (results.csv column estimand).",
     .params = nf_params_def,
     .nparams = sizeof nf_params_def / sizeof nf_params_def[0],
     .params_size = sizeof(nf_params),
@@ -430,6 +492,7 @@ const fs_algo fs_algo_netflow = {
     .estimate = nf_estimate,
     .stats = nf_stats,
     .prefetch = nf_prefetch,
+    .estimands = nf_estimands,
 };
 
 const fs_algo fs_algo_sampled_netflow = {
@@ -439,8 +502,10 @@ const fs_algo fs_algo_sampled_netflow = {
     .notes = "Only sampled packets are looked up [R FS node2]; est = N x counts, variance "
              "(N-1)S for packets and (N-1)Σb² for bytes [D]. Active flows cannot be "
              "estimated without bias after packet sampling [R FS node13]: est_flows counts "
-             "sampled flows (biased low). TCP arrivals: SYN estimators M1 (est_tcp_arrivals) "
-             "and M2 (est_tcp_arrivals_m2) of Duffield, Lund, Thorup 2003 [R FS node14].",
+             "sampled flows (biased low; estimand biased:sampled-flows). TCP arrivals: SYN "
+             "estimators M1 (est_tcp_arrivals: N per record with SYN, unbiased for flows with "
+             "one SYN) and M2 (est_tcp_arrivals_m2, estimating TCP flows) of Duffield, Lund, "
+             "Thorup 2003 [R FS node14].",
     .params = snf_params_def,
     .nparams = sizeof snf_params_def / sizeof snf_params_def[0],
     .params_size = sizeof(nf_params),
@@ -457,4 +522,5 @@ const fs_algo fs_algo_sampled_netflow = {
     .estimate = nf_estimate,
     .stats = nf_stats,
     .pass = nf_pass,
+    .estimands = snf_estimands,
 };

@@ -363,6 +363,43 @@ static void sh_estimate(const void *params, const fs_record *r, const fs_binning
     fs_apportion(r, b, p->apportion, &c, fn, ctx);
 }
 
+/* Estimands (algorithms.md §5), q = obs_q:
+ *   bytes, packets  unbiased (backwards induction above); with policy
+ *                   refuse only while no flow is refused an entry;
+ *   active flows    q < 1: the flows with a sampled packet; q = 1 and one
+ *                   analysis bin: unbiased when each flow is one record (no
+ *                   timeout or eviction: inactive, active and entries inf,
+ *                   the default), else only if the trace splits no flow;
+ *                   finite bins: a record counts its flow only in the bins
+ *                   from its creation on (earlier bins of the flow miss it);
+ *   arrivals (M1)   records with SYN, 1/(q pi): unbiased when every TCP flow
+ *                   has one SYN packet, its first (FS Assumption 1);
+ *   TCP flows (M2)  FS's A(2) with pi: E = 1 per flow with a leading SYN
+ *                   exported as one record. */
+static void sh_estimands(const void *params, double obs_q, const fs_binning *b,
+                         fs_estimand out[FS_Q__COUNT])
+{
+    const sh_params *p = params;
+    int refuse = p->policy == POLICY_REFUSE && p->entries != UINT64_MAX;
+    int whole = p->inactive == FS_NS_INF && p->active == FS_NS_INF && p->entries == UINT64_MAX;
+    const char *nr = "no-refused-packets";
+    fs_estimand_set(out, FS_Q_BYTES, refuse ? FS_EST_UNBIASED_IF : FS_EST_UNBIASED, refuse ? nr : NULL);
+    fs_estimand_set(out, FS_Q_PACKETS, refuse ? FS_EST_UNBIASED_IF : FS_EST_UNBIASED, refuse ? nr : NULL);
+    if (obs_q < 1.0)
+        fs_estimand_set(out, FS_Q_FLOWS, FS_EST_BIASED, "sampled-flows");
+    else if (b->len != FS_NS_INF)
+        fs_estimand_set(out, FS_Q_FLOWS, FS_EST_BIASED, "bins-after-creation");
+    else if (whole)
+        fs_estimand_set(out, FS_Q_FLOWS, FS_EST_UNBIASED, NULL);
+    else
+        fs_estimand_set(out, FS_Q_FLOWS, FS_EST_UNBIASED_IF, "one-record-per-flow");
+    out[FS_Q_FLOWS].one_record = whole && b->len == FS_NS_INF;
+    fs_estimand_set(out, FS_Q_ARRIVALS, FS_EST_UNBIASED_IF,
+                    refuse ? "one-syn+no-refused-packets" : "one-syn");
+    fs_estimand_set(out, FS_Q_TCP_FLOWS, FS_EST_UNBIASED_IF,
+                    whole ? "one-syn" : "one-syn+one-record-per-flow");
+}
+
 const fs_algo fs_algo_sample_and_hold = {
     .abi = FS_ALGO_ABI,
     .name = "sample-and-hold",
@@ -381,7 +418,8 @@ const fs_algo fs_algo_sample_and_hold = {
              "arrivals: 1/(q pi) if the record has SYN (unbiased under FS Assumption 1, as "
              "FS eq. 4); est_tcp_arrivals_m2 = FS's A(2) with pi. Active flows: 1/pi if "
              "c_s = 1 else 1 (FS eq. 3 with pi), unbiased only with q = 1 and one record "
-             "per flow and bin.",
+             "per flow and bin; with finite analysis bins a record counts its flow only from "
+             "the bin of its creating packet on (estimand biased:bins-after-creation).",
     .params = sh_params_def,
     .nparams = sizeof sh_params_def / sizeof sh_params_def[0],
     .params_size = sizeof(sh_params),
@@ -396,5 +434,6 @@ const fs_algo fs_algo_sample_and_hold = {
     .pending_keys = sh_pending_keys,
     .destroy = sh_destroy,
     .estimate = sh_estimate,
+    .estimands = sh_estimands,
     .stats = sh_stats,
 };

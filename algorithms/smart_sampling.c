@@ -227,6 +227,15 @@ static void sm_record(void *st, const fs_record *r)
     }
 }
 
+/* Estimands: Horvitz-Thompson per record keeps the sums unbiased; active
+ * flows need one record per flow and bin (fs_estimands_record_sampled). */
+static void sm_estimands(const void *params, const fs_binning *b, fs_estimand io[FS_Q__COUNT])
+{
+    (void)params;
+    (void)b;
+    fs_estimands_record_sampled(io);
+}
+
 static void sm_stats(const void *st, void (*fn)(void *, const char *, double), void *ctx)
 {
     const sm_state *s = st;
@@ -275,4 +284,5 @@ const fs_stage fs_stage_smart = {
     .init = sm_init,
     .record = sm_record,
     .stats = sm_stats,
+    .estimands = sm_estimands,
 };

@@ -19,6 +19,9 @@ awk -F, -v OFS=, '
     for (i in kv) if (kv[i] ~ /^rate=/) rate = substr(kv[i], 6)
     if (rate == "") rate = "1/100"            # the default rate is not listed
     split(rate, nd, "/"); inv = nd[2] / nd[1]
+    # the figure titles flows "sampled flows, biased low": the estimand column says so
+    if ($9 == "rel_err_flows" && $11 != "biased:sampled-flows") {
+      print "demo.sh: rel_err_flows of " $1 " is " $11 ", not biased:sampled-flows" > "/dev/stderr"; exit 1 }
     v = $10 < 0 ? -$10 : $10
     k = inv SUBSEP $9; n[k]++; s[k] += v; ss[k] += v * v
     if (!(k in mn) || v < mn[k]) mn[k] = v

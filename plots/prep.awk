@@ -64,6 +64,11 @@ function series_of(pl, a, pa,    f, n, i, s, v) {
     return s == "" ? a : s
 }
 
+# A series of estimates biased by design (estimand column biased:TAG) is
+# titled apart, so that it is never drawn or read as one series with
+# unbiased estimates.
+function bmark(est) { return est ~ /^biased:/ ? " [" est "]" : "" }
+
 function sid(s) {
     if (!(s in sidx)) { sidx[s] = ++ns; sname[ns] = s }
     return sidx[s]
@@ -97,14 +102,14 @@ FNR == 1 { next }
 kind == "reps" {
     # raw results.csv
     if ($6 != ybin || $7 != yagg || $8 != ykey || $9 != ymetric || !keep($1, $2, $3) || !isnum($10)) next
-    if (!($1 in pseen)) { pseen[$1] = 1; porder[++np] = $1; pser[$1] = sid(series_of($1, $2, $3)) }
+    if (!($1 in pseen)) { pseen[$1] = 1; porder[++np] = $1; pser[$1] = sid(series_of($1, $2, $3) bmark($11)) }
     v = $10 + 0; if (ystat == "absmean" && v < 0) v = -v
     rv[$1, ++rn[$1]] = v
     next
 }
 
 {
-    # summary rows: pipeline,algorithm,params,bin,aggregate,key,metric,n,mean,sd,se,ci95,lo,hi,absmean,abssd,absci95,min,max
+    # summary rows: pipeline,algorithm,params,bin,aggregate,key,metric,n,mean,sd,se,ci95,lo,hi,absmean,abssd,absci95,min,max,estimand
     pl = $1
     if (!keep(pl, $2, $3)) next
     if (kind == "ts") {
@@ -121,12 +126,12 @@ kind == "reps" {
     if (ystat == "absmean") { y = $15; ci = $17 } else { y = $9; ci = $12 }
     if (kind == "size") {
         if ($4 != ybin || $5 != "flow" || !($6 in dpos) || $7 != ymetric) next
-        s = sid(series_of(pl, $2, $3))
+        s = sid(series_of(pl, $2, $3) bmark($20))
         sy[s, $6] = y; sc[s, $6] = ci; sn[s, $6] = $8; spl[s] = pl
         next
     }
     if ($4 == ybin && $5 == yagg && $6 == ykey && $7 == ymetric) {
-        Y[pl] = y; YC[pl] = ci; YN[pl] = $8; A[pl] = $2; P[pl] = $3
+        Y[pl] = y; YC[pl] = ci; YN[pl] = $8; A[pl] = $2; P[pl] = $3; E[pl] = $20
         if (!(pl in seen)) { seen[pl] = 1; order[++no] = pl }
     }
     if (kind == "xy-metric" && $4 == "all" && $5 == xagg && $6 == xkey && $7 == xmetric) {
@@ -149,7 +154,7 @@ END {
             }
             if (!(pl in X) || X[pl] == "nan" || Y[pl] == "nan") continue
             if (logy && Y[pl] <= 1e-9) { nzero++; continue }   # exact (error 0, or rounding noise): not on a log axis
-            s = sid(series_of(pl, A[pl], P[pl]))
+            s = sid(series_of(pl, A[pl], P[pl]) bmark(E[pl]))
             xc = XC[pl] == "nan" ? 0 : XC[pl]; yc = YC[pl] == "nan" ? 0 : YC[pl]
             row[s, ++nr[s]] = sprintf("%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%s,%s", X[pl], X[pl] - xc, X[pl] + xc,
                                       Y[pl], clip(Y[pl] - yc, Y[pl]), Y[pl] + yc, YN[pl], pl)

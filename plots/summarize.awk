@@ -5,8 +5,8 @@
 #   awk -F, -f plots/lib.awk -f plots/summarize.awk RUN/results.csv RUN/timeseries.csv > ts.csv
 #
 # results.csv (pipeline,algorithm,params,replicate,seed,bin,aggregate,key,
-# metric,value): one output row per (pipeline, bin, aggregate, key, metric)
-# over the replicates. timeseries.csv (pipeline,replicate,second,metric
+# metric,value,estimand): one output row per (pipeline, bin, aggregate, key,
+# metric) over the replicates. timeseries.csv (pipeline,replicate,second,metric
 # columns...): one row per (pipeline, second, metric), written with
 # aggregate "ts" and key "all" in the same columns, bin = the second; a
 # results.csv read before it only supplies the algorithm and params of each
@@ -14,7 +14,7 @@
 #
 # Output columns:
 #   pipeline,algorithm,params,bin,aggregate,key,metric,n,mean,sd,se,ci95,lo,hi,
-#   absmean,abssd,absci95,min,max
+#   absmean,abssd,absci95,min,max,estimand
 # n counts the finite values (nan and inf are left out); sd is the sample
 # standard deviation; se = sd/sqrt(n); ci95 = t(0.975, n-1) * se, the half
 # width of the 95 % confidence interval of the mean (Student t); lo/hi =
@@ -22,6 +22,10 @@
 # magnitude of signed errors such as rel_err_bytes). With n = 1 the spread
 # columns are nan. Numeric bins are counted from the first bin of the file
 # (so 0 is the trace's first bin whatever the engine's bin origin).
+# estimand is the rows' estimand column (the same for every replicate of a
+# pipeline; empty for truths, counters and time series): a row marked
+# biased:TAG is an estimate of something else than the truth it is scored
+# against, never to be averaged with the others (flowsim metrics).
 #
 # Variables (-v): metrics=REGEX and aggs=REGEX keep matching metrics and
 # aggregates only; bins=all keeps only the whole-trace rows, bins=each only
@@ -71,6 +75,7 @@ mode == "results" {
     if (aggs != "" && $7 !~ aggs) next
     if ($6 != "all" && isnum($6) && (minbin == "" || $6 + 0 < minbin)) minbin = $6 + 0
     add($1 SUBSEP $6 SUBSEP $7 SUBSEP $8 SUBSEP $9, $10)
+    EST[$1 SUBSEP $6 SUBSEP $7 SUBSEP $8 SUBSEP $9] = NF >= 11 ? $11 : ""
     next
 }
 
@@ -82,12 +87,12 @@ mode == "ts" {
 }
 
 END {
-    print "pipeline,algorithm,params,bin,aggregate,key,metric,n,mean,sd,se,ci95,lo,hi,absmean,abssd,absci95,min,max"
+    print "pipeline,algorithm,params,bin,aggregate,key,metric,n,mean,sd,se,ci95,lo,hi,absmean,abssd,absci95,min,max,estimand"
     for (i = 1; i <= nk; i++) {
         k = order[i]; split(k, f, SUBSEP)
         b = f[2]
         if (f[3] != "ts" && b != "all" && isnum(b) && minbin != "") b = b - minbin
         print f[1] "," alg[f[1]] "," par[f[1]] "," b "," f[3] "," f[4] "," f[5] "," \
-              stats_out(k, N[k], M[k], M2[k], AM[k], AM2[k])
+              stats_out(k, N[k], M[k], M2[k], AM[k], AM2[k]) "," EST[k]
     }
 }

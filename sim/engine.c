@@ -571,6 +571,27 @@ static void addr_text(const fs_key *k, int dst, char *buf, size_t n)
         inet_ntop(AF_INET, a + 12, buf, (socklen_t)n);
 }
 
+/* The pipeline's estimand declaration (algo.h): the observation stage's
+ * packet sampling is the meter's obs_q; a BPF filter makes every estimate
+ * cover the matching packets only. */
+static void pipeline_estimands(const fs_pipeline_spec *sp, const fs_binning *b,
+                               fs_estimand est[FS_Q__COUNT])
+{
+    const fs_stage *st[FS_MAX_STAGES];
+    const void *pa[FS_MAX_STAGES];
+    for (int j = 0; j < sp->nstages; j++) {
+        st[j] = sp->stages[j].stage;
+        pa[j] = sp->stages[j].params;
+    }
+    const fs_common *c = &sp->common;
+    double obs_q = c->psamp == FS_SAMP_NONE ? 1.0 : c->psamp_rate;
+    fs_estimands_of(sp->algo, sp->aparams, obs_q, b, st, pa, sp->nstages, est);
+    if (c->filter && *c->filter)
+        for (int q = 0; q < FS_Q__COUNT; q++)
+            if (est[q].status != FS_EST_NA)
+                fs_estimand_set(est, q, FS_EST_BIASED, "filtered-packets");
+}
+
 static void on_record(void *ctx, const fs_record *r)
 {
     prun *u = ctx;
@@ -1082,6 +1103,9 @@ static int setup_runs(runctx *rc)
                 snprintf(rc->err, sizeof rc->err, "out of memory");
                 return -1;
             }
+            fs_estimand est[FS_Q__COUNT];
+            pipeline_estimands(u->spec, &rc->binning, est);
+            fs_eval_set_estimands(&u->ev, est);
             if (cfg->records == 2 || (cfg->records == 1 && k == 0)) {
                 char name[64];
                 snprintf(name, sizeof name, "records/p%d_r%d.csv", i, (int)k);
@@ -1550,7 +1574,8 @@ static int write_csvs(runctx *rc)
         snprintf(rc->err, sizeof rc->err, "%s: cannot write: %s", tmp, strerror(errno));
         return -1;
     }
-    fprintf(f, "pipeline,algorithm,params,replicate,seed,bin,aggregate,key,metric,value\n");
+    fprintf(f, "pipeline,algorithm,params,replicate,seed,bin,aggregate,key,metric,value,"
+               "estimand\n");
     int bad = 0;
     for (size_t r = 0; r < rc->nruns; r++)
         bad |= append_file(f, rc->runs[r].rows);
@@ -1676,6 +1701,16 @@ static int write_manifest(runctx *rc, int argc, char **argv)
             json_object_array_add(sts, so);
         }
         json_object_object_add(p, "record_stages", sts);
+        /* what each estimate estimates (results.csv column estimand) */
+        fs_estimand est[FS_Q__COUNT];
+        pipeline_estimands(s, &rc->binning, est);
+        json_object *eo = json_object_new_object();
+        for (int q = 0; q < FS_Q__COUNT; q++) {
+            char t[64];
+            fs_estimand_text(&est[q], t, sizeof t);
+            json_object_object_add(eo, fs_quantity_names[q], json_object_new_string(t));
+        }
+        json_object_object_add(p, "estimands", eo);
         json_object *seeds = json_object_new_array();
         for (size_t r = 0; r < rc->nruns; r++)
             if (rc->runs[r].pipeline == i) {
@@ -1710,14 +1745,31 @@ static void mean_sd(const double *x, size_t n, double *mean, double *sd)
     *sd = n > 1 ? sqrt(ss / (double)(n - 1)) : 0;
 }
 
+/* One cell of the summary: mean ± sd of a relative error in %, or, for an
+ * estimate biased by design, its tag in brackets instead of a number (it is
+ * not an error of the estimator); an estimate unbiased only under a
+ * condition on the trace gets a '*'. */
+static void summary_cell(char *buf, size_t n, const fs_estimand *e, double m, double s)
+{
+    if (e->status == FS_EST_BIASED)
+        snprintf(buf, n, "[%s]", e->how ? e->how : "biased");
+    else if (e->status == FS_EST_NA)
+        snprintf(buf, n, "n/a");
+    else
+        snprintf(buf, n, "%+.3f ± %.3f%s", m, s, e->status == FS_EST_UNBIASED_IF ? "*" : "");
+}
+
 static void summary(runctx *rc)
 {
-    printf("%-4s %-36s %5s %18s %18s %18s %10s %12s\n", "id", "pipeline", "reps",
-           "bytes err %", "packets err %", "flows err %", "mem peak", "export B");
+    printf("%-4s %-36s %5s %20s %20s %20s %20s %6s %10s %12s\n", "id", "pipeline", "reps",
+           "bytes err %", "packets err %", "flows err %", "arrivals err %", "mSYN", "mem peak",
+           "export B");
+    enum { NX = 7 };
     size_t nrep = rc->cfg->seeds;
-    double *x = calloc(nrep * 5, sizeof *x);
+    double *x = calloc(nrep * NX, sizeof *x);
     if (!x)
         return;
+    int biased = 0, cond = 0;
     for (int i = 0; i < rc->nspecs; i++) {
         size_t k = 0;
         for (size_t r = 0; r < rc->nruns; r++) {
@@ -1728,21 +1780,39 @@ static void summary(runctx *rc)
             x[k] = 100 * fs_rel_err(a->e_by, a->t_by);
             x[nrep + k] = 100 * fs_rel_err(a->e_pk, a->t_pk);
             x[2 * nrep + k] = 100 * fs_rel_err(a->e_fl, a->t_fl);
-            x[3 * nrep + k] = (double)u->acct.peak;
-            x[4 * nrep + k] = (double)u->acct.exp_bytes;
+            x[3 * nrep + k] = 100 * fs_rel_err(a->e_arr, a->t_arr);
+            x[4 * nrep + k] = a->t_msyn;
+            x[5 * nrep + k] = (double)u->acct.peak;
+            x[6 * nrep + k] = (double)u->acct.exp_bytes;
             k++;
         }
-        double m[5], s[5];
-        for (int j = 0; j < 5; j++)
+        double m[NX], s[NX];
+        for (int j = 0; j < NX; j++)
             mean_sd(x + (size_t)j * nrep, k, &m[j], &s[j]);
+        fs_estimand est[FS_Q__COUNT];
+        pipeline_estimands(&rc->specs[i], &rc->binning, est);
+        static const int qs[4] = {FS_Q_BYTES, FS_Q_PACKETS, FS_Q_FLOWS, FS_Q_ARRIVALS};
         char lab[37];
         snprintf(lab, sizeof lab, "%s", rc->specs[i].label);
-        char e[3][40];
-        for (int j = 0; j < 3; j++)
-            snprintf(e[j], sizeof e[j], "%+.3f ± %.3f", m[j], s[j]);
-        printf("p%-3d %-36s %5zu %18s %18s %18s %10.0f %12.0f\n", i, lab, k, e[0], e[1], e[2],
-               m[3], m[4]);
+        char e[4][48];
+        for (int j = 0; j < 4; j++) {
+            summary_cell(e[j], sizeof e[j], &est[qs[j]], m[j], s[j]);
+            biased |= est[qs[j]].status == FS_EST_BIASED;
+            cond |= est[qs[j]].status == FS_EST_UNBIASED_IF;
+        }
+        /* the '±' takes two bytes and one column */
+        printf("p%-3d %-36s %5zu %*s %*s %*s %*s %6.0f %10.0f %12.0f\n", i, lab, k,
+               strstr(e[0], "±") ? 21 : 20, e[0], strstr(e[1], "±") ? 21 : 20, e[1],
+               strstr(e[2], "±") ? 21 : 20, e[2], strstr(e[3], "±") ? 21 : 20, e[3], m[4],
+               m[5], m[6]);
     }
+    if (biased)
+        printf("[tag]: biased by design, the estimate counts something else than the truth "
+               "(results.csv column estimand; docs/algorithms.md, Estimands)\n");
+    if (cond)
+        printf("*: unbiased if the trace meets the condition of the estimand column, e.g. "
+               "one-syn: at most one SYN packet per TCP flow and bin (mSYN: TCP flows with "
+               "more than one, true_multi_syn_flows of bin all)\n");
     free(x);
 }
 

@@ -8,12 +8,17 @@
 #include <string.h>
 
 const char *const fs_metric_name[FS_M__COUNT] = {
-#define FS_X(id, name, help) name,
+#define FS_X(id, name, q, help) name,
     FS_METRICS(FS_X)
 #undef FS_X
 };
 const char *const fs_metric_help[FS_M__COUNT] = {
-#define FS_X(id, name, help) help,
+#define FS_X(id, name, q, help) help,
+    FS_METRICS(FS_X)
+#undef FS_X
+};
+const int fs_metric_quantity[FS_M__COUNT] = {
+#define FS_X(id, name, q, help) q,
     FS_METRICS(FS_X)
 #undef FS_X
 };
@@ -98,6 +103,8 @@ int fs_eval_init(fs_eval *ev, const fs_eval_cfg *cfg, fs_truth *truth, uint64_t 
     ev->released_below = INT64_MIN;
     ev->final_below = INT64_MIN;
     ev->closed_below = INT64_MIN;
+    for (int q = 0; q < FS_Q__COUNT; q++)
+        snprintf(ev->estimand[q], sizeof ev->estimand[q], "unbiased");
     ev->prefix = strdup(row_prefix);
     if (!ev->prefix)
         return -1;
@@ -203,22 +210,37 @@ void fs_eval_record(fs_eval *ev, const fs_algo *algo, const void *params, const 
 }
 
 /* ---- output --------------------------------------------------------------------- */
+/* Whole numbers below 2^53 are printed in full (counts of bytes of a large
+ * trace must not lose digits); others with 12 significant digits. The last
+ * column is the estimand (empty for truths, diagnostics and counters). */
+static void row(fs_eval *ev, const char *bin, const char *agg, const char *key,
+                const char *metric, double v, const char *est)
+{
+    if (isnan(v))
+        fprintf(ev->out, "%s,%s,%s,%s,%s,nan,%s\n", ev->prefix, bin, agg, key, metric, est);
+    else if (v == floor(v) && fabs(v) < 9007199254740992.0)
+        fprintf(ev->out, "%s,%s,%s,%s,%s,%.0f,%s\n", ev->prefix, bin, agg, key, metric, v, est);
+    else
+        fprintf(ev->out, "%s,%s,%s,%s,%s,%.12g,%s\n", ev->prefix, bin, agg, key, metric, v,
+                est);
+}
+
 void fs_eval_row(fs_eval *ev, const char *bin, const char *agg, const char *key,
                  const char *metric, double v)
 {
-    /* Whole numbers below 2^53 are printed in full (counts of bytes of a
-     * large trace must not lose digits); others with 12 significant digits. */
-    if (isnan(v))
-        fprintf(ev->out, "%s,%s,%s,%s,%s,nan\n", ev->prefix, bin, agg, key, metric);
-    else if (v == floor(v) && fabs(v) < 9007199254740992.0)
-        fprintf(ev->out, "%s,%s,%s,%s,%s,%.0f\n", ev->prefix, bin, agg, key, metric, v);
-    else
-        fprintf(ev->out, "%s,%s,%s,%s,%s,%.12g\n", ev->prefix, bin, agg, key, metric, v);
+    row(ev, bin, agg, key, metric, v, "");
+}
+
+void fs_eval_set_estimands(fs_eval *ev, const fs_estimand est[FS_Q__COUNT])
+{
+    for (int q = 0; q < FS_Q__COUNT; q++)
+        fs_estimand_text(&est[q], ev->estimand[q], sizeof ev->estimand[q]);
 }
 
 static void mrow(fs_eval *ev, const char *bin, const char *agg, const char *key, int m, double v)
 {
-    fs_eval_row(ev, bin, agg, key, fs_metric_name[m], v);
+    int q = fs_metric_quantity[m];
+    row(ev, bin, agg, key, fs_metric_name[m], v, q == FS_Q_NONE ? "" : ev->estimand[q]);
 }
 
 double fs_rel_err(double e, double t)
@@ -250,9 +272,10 @@ static void write_acc(fs_eval *ev, const char *bin, const char *agg, const char 
     mrow(ev, bin, agg, key, FS_M_TRUE_TCP_ARRIVALS, a->t_arr);
     mrow(ev, bin, agg, key, FS_M_EST_TCP_ARRIVALS, a->e_arr);
     mrow(ev, bin, agg, key, FS_M_REL_ERR_TCP_ARRIVALS, rel(a->e_arr, a->t_arr));
+    mrow(ev, bin, agg, key, FS_M_TRUE_TCP_FLOWS, a->t_tcpfl);
     mrow(ev, bin, agg, key, FS_M_EST_TCP_ARRIVALS_M2, a->arr2_nan ? NAN : a->e_arr2);
     mrow(ev, bin, agg, key, FS_M_REL_ERR_TCP_ARRIVALS_M2,
-         a->arr2_nan ? NAN : rel(a->e_arr2, a->t_arr));
+         a->arr2_nan ? NAN : rel(a->e_arr2, a->t_tcpfl));
     mrow(ev, bin, agg, key, FS_M_TRUE_MULTI_SYN_FLOWS, a->t_msyn);
     mrow(ev, bin, agg, key, FS_M_EST_SPURIOUS_FLOWS, a->spurious);
 }
@@ -263,7 +286,7 @@ static void acc_add(fs_acc *d, const fs_acc *s)
     d->v_pk += s->v_pk; d->v_by += s->v_by; d->c_pk += s->c_pk; d->c_by += s->c_by;
     d->t_fl += s->t_fl; d->e_fl += s->e_fl;
     d->t_arr += s->t_arr; d->e_arr += s->e_arr; d->e_arr2 += s->e_arr2;
-    d->t_msyn += s->t_msyn; d->spurious += s->spurious;
+    d->t_msyn += s->t_msyn; d->spurious += s->spurious; d->t_tcpfl += s->t_tcpfl;
     d->v_nan |= s->v_nan; d->arr2_nan |= s->arr2_nan;
 }
 
@@ -778,6 +801,7 @@ static tsum *get_tsum(fs_eval *ev, fs_tbin *T)
         a.t_fl = 1;
         a.t_arr = t->key.proto == 6 && t->syn > 0;
         a.t_msyn = t->key.proto == 6 && t->syn > 1;
+        a.t_tcpfl = t->tcp_new != 0;
         acc_add(&s->total, &a);
         acc_add(&s->proto[t->key.proto], &a);
         s->proto_seen[t->key.proto] = 1;
@@ -1281,6 +1305,7 @@ static fs_acc merged(const fs_acc *t, const fs_acc *e)
         a.t_fl = t->t_fl;
         a.t_arr = t->t_arr;
         a.t_msyn = t->t_msyn;
+        a.t_tcpfl = t->t_tcpfl;
     }
     return a;
 }

@@ -51,42 +51,47 @@
 #include "truth.h"
 
 #define FS_METRICS(X) \
-    X(TRUE_BYTES, "true_bytes", "bytes (sum of IP total lengths) in the truth") \
-    X(EST_BYTES, "est_bytes", "bytes estimated from the exported records") \
-    X(REL_ERR_BYTES, "rel_err_bytes", "(est_bytes - true_bytes) / true_bytes (signed)") \
-    X(EST_BYTES_SE, "est_bytes_se", "standard error of est_bytes from the estimator's variance: per bin the variance of the bin's contributions; bin all the whole-trace variance of every record (its shares of several bins covary); nan if unknown (an algorithm without a variance, a record stage that reweights)") \
-    X(TRUE_PACKETS, "true_packets", "packets in the truth") \
-    X(EST_PACKETS, "est_packets", "estimated packets") \
-    X(REL_ERR_PACKETS, "rel_err_packets", "(est_packets - true_packets) / true_packets (signed)") \
-    X(EST_PACKETS_SE, "est_packets_se", "standard error of est_packets, as est_bytes_se") \
-    X(TRUE_FLOWS, "true_flows", "active flows (keys with a packet in the bin; bin all: flow-bins)") \
-    X(EST_FLOWS, "est_flows", "estimated active flows (sampled NetFlow: sampled flows)") \
-    X(REL_ERR_FLOWS, "rel_err_flows", "(est_flows - true_flows) / true_flows (signed)") \
-    X(TRUE_TCP_ARRIVALS, "true_tcp_arrivals", "TCP flows with a SYN packet in the bin") \
-    X(EST_TCP_ARRIVALS, "est_tcp_arrivals", "estimated TCP arrivals, the algorithm's primary estimator (SYN-based M1)") \
-    X(REL_ERR_TCP_ARRIVALS, "rel_err_tcp_arrivals", "signed relative error of est_tcp_arrivals") \
-    X(EST_TCP_ARRIVALS_M2, "est_tcp_arrivals_m2", "second arrival estimator (M2 of Duffield-Lund-Thorup), nan if none") \
-    X(REL_ERR_TCP_ARRIVALS_M2, "rel_err_tcp_arrivals_m2", "signed relative error of est_tcp_arrivals_m2") \
-    X(TRUE_MULTI_SYN_FLOWS, "true_multi_syn_flows", "TCP flows with more than one SYN packet in the bin (break the SYN estimators' assumption)") \
-    X(EST_SPURIOUS_FLOWS, "est_spurious_flows", "keys with an estimate in a bin where they had no packet (binning error)") \
-    X(FLOWS, "flows", "aggregate flow: true flows in this size decade") \
-    X(ARE_PACKETS, "are_packets", "aggregate flow: mean of |est - true| / true packets over the decade's flows") \
-    X(ARE_BYTES, "are_bytes", "aggregate flow: mean of |est - true| / true bytes over the decade's flows") \
-    X(MISSED_FLOWS, "missed_flows", "aggregate flow: flows of the decade with no estimate at all") \
-    X(WMRE_BYTES, "wmre_bytes", "sum over keys of |est - true| bytes / sum of true bytes") \
-    X(WMRE_PACKETS, "wmre_packets", "sum over keys of |est - true| packets / sum of true packets") \
-    X(TOPK_RECALL, "topk_recall", "share of the true top-k keys by bytes found in the estimated top-k (bin all of flow, and of dport and prefixes with key_totals bins: mean over bins)") \
-    X(TOPK_PRECISION, "topk_precision", "share of the estimated top-k keys by bytes that are in the true top-k") \
-    X(KEYS, "keys", "number of keys of the aggregate with true traffic (bin all with key_totals bins: key-bins)")
+    X(TRUE_BYTES, "true_bytes", FS_Q_NONE, "bytes (sum of IP total lengths) in the truth") \
+    X(EST_BYTES, "est_bytes", FS_Q_BYTES, "bytes estimated from the exported records") \
+    X(REL_ERR_BYTES, "rel_err_bytes", FS_Q_BYTES, "(est_bytes - true_bytes) / true_bytes (signed)") \
+    X(EST_BYTES_SE, "est_bytes_se", FS_Q_BYTES, "standard error of est_bytes from the estimator's variance: per bin the variance of the bin's contributions; bin all the whole-trace variance of every record (its shares of several bins covary); nan if unknown (an algorithm without a variance, a record stage that reweights)") \
+    X(TRUE_PACKETS, "true_packets", FS_Q_NONE, "packets in the truth") \
+    X(EST_PACKETS, "est_packets", FS_Q_PACKETS, "estimated packets") \
+    X(REL_ERR_PACKETS, "rel_err_packets", FS_Q_PACKETS, "(est_packets - true_packets) / true_packets (signed)") \
+    X(EST_PACKETS_SE, "est_packets_se", FS_Q_PACKETS, "standard error of est_packets, as est_bytes_se") \
+    X(TRUE_FLOWS, "true_flows", FS_Q_NONE, "active flows (keys with a packet in the bin; bin all: flow-bins)") \
+    X(EST_FLOWS, "est_flows", FS_Q_FLOWS, "estimated active flows (see the estimand column: sampled NetFlow counts sampled flows)") \
+    X(REL_ERR_FLOWS, "rel_err_flows", FS_Q_FLOWS, "(est_flows - true_flows) / true_flows (signed)") \
+    X(TRUE_TCP_ARRIVALS, "true_tcp_arrivals", FS_Q_NONE, "TCP flows with a SYN packet in the bin") \
+    X(EST_TCP_ARRIVALS, "est_tcp_arrivals", FS_Q_ARRIVALS, "estimated TCP arrivals, the algorithm's primary estimator (SYN-based M1: 1/q per record with SYN)") \
+    X(REL_ERR_TCP_ARRIVALS, "rel_err_tcp_arrivals", FS_Q_ARRIVALS, "signed relative error of est_tcp_arrivals") \
+    X(TRUE_TCP_FLOWS, "true_tcp_flows", FS_Q_NONE, "TCP flows whose first packet of the trace is in the bin (bin all: distinct TCP flows of the trace), the truth of est_tcp_arrivals_m2") \
+    X(EST_TCP_ARRIVALS_M2, "est_tcp_arrivals_m2", FS_Q_TCP_FLOWS, "estimated TCP flows, M2 of Duffield-Lund-Thorup (counted in the bin of a record's first packet), nan if none") \
+    X(REL_ERR_TCP_ARRIVALS_M2, "rel_err_tcp_arrivals_m2", FS_Q_TCP_FLOWS, "(est_tcp_arrivals_m2 - true_tcp_flows) / true_tcp_flows (signed)") \
+    X(TRUE_MULTI_SYN_FLOWS, "true_multi_syn_flows", FS_Q_NONE, "TCP flows with more than one SYN packet in the bin (break the SYN estimators' assumption)") \
+    X(EST_SPURIOUS_FLOWS, "est_spurious_flows", FS_Q_NONE, "keys with an estimate in a bin where they had no packet (binning error)") \
+    X(FLOWS, "flows", FS_Q_NONE, "aggregate flow: true flows in this size decade") \
+    X(ARE_PACKETS, "are_packets", FS_Q_PACKETS, "aggregate flow: mean of |est - true| / true packets over the decade's flows") \
+    X(ARE_BYTES, "are_bytes", FS_Q_BYTES, "aggregate flow: mean of |est - true| / true bytes over the decade's flows") \
+    X(MISSED_FLOWS, "missed_flows", FS_Q_NONE, "aggregate flow: flows of the decade with no estimate at all") \
+    X(WMRE_BYTES, "wmre_bytes", FS_Q_BYTES, "sum over keys of |est - true| bytes / sum of true bytes") \
+    X(WMRE_PACKETS, "wmre_packets", FS_Q_PACKETS, "sum over keys of |est - true| packets / sum of true packets") \
+    X(TOPK_RECALL, "topk_recall", FS_Q_BYTES, "share of the true top-k keys by bytes found in the estimated top-k (bin all of flow, and of dport and prefixes with key_totals bins: mean over bins)") \
+    X(TOPK_PRECISION, "topk_precision", FS_Q_BYTES, "share of the estimated top-k keys by bytes that are in the true top-k") \
+    X(KEYS, "keys", FS_Q_NONE, "number of keys of the aggregate with true traffic (bin all with key_totals bins: key-bins)")
 
 enum fs_metric {
-#define FS_X(id, name, help) FS_M_##id,
+#define FS_X(id, name, q, help) FS_M_##id,
     FS_METRICS(FS_X)
 #undef FS_X
     FS_M__COUNT
 };
 extern const char *const fs_metric_name[FS_M__COUNT];
 extern const char *const fs_metric_help[FS_M__COUNT];
+/* The quantity (enum fs_quantity) a metric estimates or scores, whose
+ * estimand its rows carry; FS_Q_NONE for truths and diagnostics. */
+#define FS_Q_NONE (-1)
+extern const int fs_metric_quantity[FS_M__COUNT];
 
 enum fs_bin_rows { FS_BINROWS_NONE, FS_BINROWS_TOTAL, FS_BINROWS_ALL };
 extern const char *const fs_bin_rows_names[];
@@ -115,6 +120,7 @@ typedef struct fs_eval_cfg {
 typedef struct fs_acc {
     double t_pk, t_by, e_pk, e_by, v_pk, v_by, c_pk, c_by;
     double t_fl, e_fl, t_arr, e_arr, e_arr2, t_msyn, spurious;
+    double t_tcpfl;          /* true_tcp_flows */
     int    v_nan, arr2_nan;
 } fs_acc;
 
@@ -160,6 +166,8 @@ typedef struct fs_eval {
     /* output */
     FILE       *out;
     char       *prefix;       /* "pipeline,algorithm,params,replicate,seed" */
+    char        estimand[FS_Q__COUNT][64]; /* the estimand column per quantity
+                                 (fs_eval_set_estimands; "unbiased" until then) */
 } fs_eval;
 
 int  fs_eval_init(fs_eval *ev, const fs_eval_cfg *cfg, fs_truth *truth, uint64_t seed,
@@ -198,7 +206,11 @@ void fs_eval_close_part(fs_eval *ev, fs_ns now,
 void fs_eval_finish(fs_eval *ev, fs_ns limit);
 /* (est - true) / true; 0 when both are 0, nan when only true is 0. */
 double fs_rel_err(double est, double truth);
-/* Writes one whole-trace row (used by the engine for resources and counters). */
+/* The pipeline's estimand declaration (fs_estimands_of): every row of an
+ * estimate or error of quantity q carries est[q] in its last column. */
+void fs_eval_set_estimands(fs_eval *ev, const fs_estimand est[FS_Q__COUNT]);
+/* Writes one whole-trace row (used by the engine for resources and counters);
+ * its estimand column is empty. */
 void fs_eval_row(fs_eval *ev, const char *bin, const char *agg, const char *key,
                  const char *metric, double v);
 

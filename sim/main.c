@@ -63,7 +63,9 @@ static void usage(FILE *f)
         "                             table), e.g. -m netflow --export ipfix:udp://127.0.0.1:4739\n");
     fprintf(f,
         "\nOutputs in --out: manifest.json, results.csv (tidy: pipeline,algorithm,params,\n"
-        "replicate,seed,bin,aggregate,key,metric,value), timeseries.csv, records/pN_rK.csv.\n"
+        "replicate,seed,bin,aggregate,key,metric,value,estimand; flowsim metrics), timeseries.csv,\n"
+        "records/pN_rK.csv. The summary table on stdout prints [TAG] instead of an error that\n"
+        "is biased by design (estimand biased:TAG) and * after one unbiased under a condition.\n"
         "Each replicate draws from " FS_RNG_RULE ";\n"
         "seeds are 64-bit. --replicate-seed SEED -m SPEC reruns the replicate whose seed\n"
         "column is SEED: the same rows, numbered p0, replicate 0.\n"
@@ -175,6 +177,27 @@ static int cmd_metrics(void)
     printf("%-26s %s\n", "bins_closed_in_part", "analysis bins closed in part while live entries could still add to them (run option partial_close)");
     printf("%-26s %s\n", "bins", "analysis bins evaluated");
     printf("%-26s %s\n", "meter_*", "counters of the algorithm (see flowsim algorithms NAME)");
+    printf("\nThe last column of results.csv, estimand, says what the row's estimate estimates,\n"
+           "as the pipeline declares it for its configuration (docs/algorithms.md §2.8); it is\n"
+           "set on the rows of an estimate or of its error, by quantity:\n");
+    for (int q = 0; q < FS_Q__COUNT; q++) {
+        printf("  %-13s", fs_quantity_names[q]);
+        for (int m = 0; m < FS_M__COUNT; m++)
+            if (fs_metric_quantity[m] == q)
+                printf(" %s", fs_metric_name[m]);
+        printf("\n");
+    }
+    printf("and empty on truths, diagnostics and counters. Values:\n"
+           "  unbiased          unbiased for the truth it is scored against\n"
+           "  unbiased-if:TAG   unbiased if the trace meets condition TAG (one-syn: at most\n"
+           "                    one SYN packet per TCP flow and bin, see true_multi_syn_flows;\n"
+           "                    one-record-per-flow; no-refused-packets; + joins them)\n"
+           "  biased:TAG        biased by design: TAG says what it counts instead (e.g.\n"
+           "                    sampled-flows, records-not-flows, tcp-records); its rel_err is\n"
+           "                    not an error of the estimator: do not average it with others\n"
+           "  na                no estimate (nan)\n"
+           "The summary table on stdout prints [TAG] instead of such an error, and * after a\n"
+           "conditionally unbiased one.\n");
     return 0;
 }
 

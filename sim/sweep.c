@@ -2060,6 +2060,7 @@ typedef struct group {
     double *v;
     int     n;
     size_t  cap;
+    char    est[64];   /* the estimand column of the group's rows */
 } group;
 
 static void fmt_num(double v, char *b, size_t n)
@@ -2089,11 +2090,14 @@ static char *point_suffix(const fs_sweep *sw, int i)
     return s;
 }
 
-static void col_header(const fs_sweep *sw, FILE *f)
+/* ",point,section,trace,<parameter columns>[,tail]" and the line's end */
+static void col_header(const fs_sweep *sw, FILE *f, const char *tail)
 {
     fputs(",point,section,trace", f);
     for (size_t c = 0; c < sw->ncol; c++)
         fprintf(f, ",%s", sw->colname[c]);
+    if (tail)
+        fprintf(f, ",%s", tail);
     fputc('\n', f);
 }
 
@@ -2147,14 +2151,14 @@ static int collect(const fs_sweep *sw, const char *out, int argc, char **argv)
     bad |= !ptag;
     if (!bad) {
         fputs("pipeline,algorithm,params,replicate,seed,bin,aggregate,key,metric,value", rf);
-        col_header(sw, rf);
+        col_header(sw, rf, "estimand");
         fputs("pipeline,algorithm,params,aggregate,key,metric,n,mean,sd,ci95,ci95_lo,ci95_hi",
               sf);
-        col_header(sw, sf);
+        col_header(sw, sf, "estimand");
         if (tf) {
             fputs("pipeline,replicate,second,entries_mean,entries_max,export_records,"
                   "export_datagrams,export_bytes", tf);
-            col_header(sw, tf);
+            col_header(sw, tf, NULL);
         }
     }
     for (size_t i = 0; i < sw->npt && !bad; i++) {
@@ -2187,7 +2191,21 @@ static int collect(const fs_sweep *sw, const char *out, int argc, char **argv)
             }
             if (line[0] != 'R')
                 continue;
-            fprintf(rf, "p%zu,%s%s\n", i, line + 2, suf);
+            /* a run's row: algorithm,params,replicate,seed,bin,aggregate,key,
+             * metric,value,estimand (the estimand goes last, after the
+             * point's columns; a point written before the column existed has
+             * one comma less and an empty estimand) */
+            const char *est = "";
+            int commas = 0;
+            for (const char *c = line + 2; *c; c++)
+                commas += *c == ',';
+            if (commas >= 9) {
+                char *c = strrchr(line, ',');
+                est = c + 1;
+                *c = 0;
+                len = c - line;
+            }
+            fprintf(rf, "p%zu,%s%s,%s\n", i, line + 2, suf, est);
             nrows++;
             /* ...,bin,aggregate,key,metric,value: the last five fields */
             char *cm[5];
@@ -2213,6 +2231,7 @@ static int collect(const fs_sweep *sw, const char *out, int argc, char **argv)
                     break;
                 }
                 memset(&g[ng], 0, sizeof g[ng]);
+                snprintf(g[ng].est, sizeof g[ng].est, "%s", est);
                 gname[ng] = strdup(gkey);
                 gi = (int)ng++;
             }
@@ -2238,7 +2257,7 @@ static int collect(const fs_sweep *sw, const char *out, int argc, char **argv)
             fmt_num(mean - ci, a[3], sizeof a[3]);
             fputs(a[3], sf);
             fmt_num(mean + ci, a[3], sizeof a[3]);
-            fprintf(sf, ",%s%s\n", a[3], suf);
+            fprintf(sf, ",%s%s,%s\n", a[3], suf, g[j].est);
             free(g[j].v);
             free(gname[j]);
         }
@@ -2644,9 +2663,11 @@ static void sweep_usage(FILE *f)
         "writes into DIR:\n"
         "  results.csv     the rows of flowsim run (pipeline is pPOINT), then point, section,\n"
         "                  trace and one column per parameter named in FILE (numbers: durations\n"
-        "                  in seconds, probabilities as decimals)\n"
+        "                  in seconds, probabilities as decimals), and last the run's estimand\n"
+        "                  column (flowsim metrics)\n"
         "  summary.csv     per point, aggregate, key and metric of bin all: n, mean, sd, ci95\n"
-        "                  (half-width of the 95%% confidence interval, Student t), ci95_lo/hi\n"
+        "                  (half-width of the 95%% confidence interval, Student t), ci95_lo/hi,\n"
+        "                  then point, section, trace, the parameter columns and estimand\n"
         "  timeseries.csv  the per-second series of replicate 0, with the same columns\n"
         "  manifest.json   the sweep; manifests/ holds the manifest of every pass\n"
         "  points.csv      the grid; sweep.ini a copy of FILE\n"

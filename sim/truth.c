@@ -50,6 +50,9 @@ void fs_truth_free(fs_truth *t)
         t->shared_free(t->shared);
     t->shared = NULL;
     fs_ftab_pool_free(&t->pool);
+    if (t->has_tcp_keys)
+        fs_ftab_free(&t->tcp_keys);
+    t->has_tcp_keys = 0;
     if (t->cache_in)
         fclose(t->cache_in);
     fs_truth_cache_abort(t);
@@ -73,6 +76,26 @@ static fs_tbin *new_bin(fs_truth *t, int64_t k)
         t->head = b;
     t->tail = b;
     return b;
+}
+
+/* Marks a TCP key new to the trace in the bin where it first appears
+ * (called once per key and bin, when its entry is made). */
+static void mark_tcp_new(fs_truth *t, fs_truth_ent *e, uint64_t h)
+{
+    if (e->key.proto != 6)
+        return;
+    if (t->binning.len == FS_NS_INF) {
+        e->tcp_new = 1;
+        return;
+    }
+    if (!t->has_tcp_keys) {
+        if (fs_ftab_init(&t->tcp_keys, sizeof(fs_key) + 4, 4096, 0, t->seed))
+            return;
+        t->has_tcp_keys = 1;
+    }
+    int created = 0;
+    fs_ftab_upsert(&t->tcp_keys, &e->key, h, &created);
+    e->tcp_new = created != 0;
 }
 
 /* ---- cache writing -------------------------------------------------------- */
@@ -120,6 +143,8 @@ void fs_truth_packet(fs_truth *t, const fs_pkt *p)
     if (i == FS_NONE)
         return;
     fs_truth_ent *e = fs_ftab_ent(&b->tab, i);
+    if (created)
+        mark_tcp_new(t, e, p->key_hash);
     e->pkts++;
     e->bytes += p->ip_len;
     if (p->tcp_flags & FS_TCP_SYN)
@@ -281,7 +306,8 @@ static int read_bin(fs_truth *t, char *err, size_t errlen)
         if (read_exact(f, &key, sizeof key) || read_exact(f, &pk, 8) || read_exact(f, &by, 8) ||
             read_exact(f, &syn, 4))
             goto bad;
-        uint32_t j = fs_ftab_insert(&b->tab, &key, fs_key_hash(&key, t->seed));
+        uint64_t h = fs_key_hash(&key, t->seed);
+        uint32_t j = fs_ftab_insert(&b->tab, &key, h);
         if (j == FS_NONE) {
             snprintf(err, errlen, "%s: duplicate key or out of memory in ground-truth cache",
                      t->cache_path);
@@ -291,6 +317,8 @@ static int read_bin(fs_truth *t, char *err, size_t errlen)
         e->pkts = pk;
         e->bytes = by;
         e->syn = syn;
+        e->tcp_new = 0;
+        mark_tcp_new(t, e, h);
         t->pkts += pk;
         t->bytes += by;
     }

@@ -11,7 +11,12 @@
  * active in a bin if it has a packet in it; a TCP flow arrives in a bin if
  * one of its packets in the bin carries SYN (algorithms.md §1.4, counted once
  * per bin; flows with more than one SYN packet in the bin, which break the
- * SYN estimators' assumption, are counted apart).
+ * SYN estimators' assumption, are counted apart). A TCP flow starts in the
+ * bin of its first packet in the trace (tcp_new: the truth of the TCP-flow
+ * estimator M2, whose contributions go to the bin of a record's first
+ * packet). With finite bins this needs the set of TCP keys already seen,
+ * one small entry per distinct TCP key of the trace (with one bin every key
+ * of the bin is new, and no set is kept).
  *
  * With a cache directory, the finished bins are also written to a cache file
  * keyed by the traces' SHA-256, the key configuration and the bin length;
@@ -29,7 +34,8 @@ typedef struct fs_truth_ent {
     FS_FTAB_ENTRY_HEAD;
     uint64_t pkts, bytes;
     uint32_t syn;
-    uint32_t seen;      /* evaluation scratch flag */
+    uint32_t tcp_new;   /* TCP key whose first packet of the trace is in
+                           this bin                                   */
 } fs_truth_ent;
 
 typedef struct fs_tbin {
@@ -54,6 +60,9 @@ typedef struct fs_truth {
     fs_ftab_pool pool;         /* tables of released bins, for reuse    */
     int64_t    complete_below; /* bins < this are complete             */
     uint64_t   pkts, bytes;    /* whole-trace totals                   */
+    fs_ftab    tcp_keys;       /* TCP keys seen in earlier bins (finite
+                                  bins only; tcp_new)                  */
+    int        has_tcp_keys;
     /* cache */
     FILE      *cache_in;       /* reading bins from a cache file        */
     FILE      *cache_out;      /* writing bins to a temporary file      */

@@ -60,8 +60,9 @@ out:
     return rc;
 }
 
-int th_metric(const char *outdir, int pipeline, const char *bin, const char *agg,
-              const char *key, const char *metric, double *vals, int max)
+int th_metric_est(const char *outdir, int pipeline, const char *bin, const char *agg,
+                  const char *key, const char *metric, double *vals, int max, char *est,
+                  size_t estlen)
 {
     char path[600], line[8192];
     snprintf(path, sizeof path, "%s/results.csv", outdir);
@@ -72,13 +73,13 @@ int th_metric(const char *outdir, int pipeline, const char *bin, const char *agg
     char pl[16];
     snprintf(pl, sizeof pl, "p%d", pipeline);
     while (fgets(line, sizeof line, f)) {
-        char *fld[10];
+        char *fld[11];
         int k = 0;
-        for (char *s = line, *tok; k < 10 && (tok = strsep(&s, ",")); k++)
+        for (char *s = line, *tok; k < 11 && (tok = strsep(&s, ",")); k++)
             fld[k] = tok;
-        if (k != 10)
+        if (k != 11)
             continue;
-        fld[9][strcspn(fld[9], "\n")] = 0;
+        fld[10][strcspn(fld[10], "\n")] = 0;
         if (strcmp(fld[0], pl) || strcmp(fld[5], bin) || strcmp(fld[6], agg) ||
             strcmp(fld[7], key) || strcmp(fld[8], metric))
             continue;
@@ -88,9 +89,17 @@ int th_metric(const char *outdir, int pipeline, const char *bin, const char *agg
             if (rep + 1 > n)
                 n = rep + 1;
         }
+        if (est)
+            snprintf(est, estlen, "%s", fld[10]);
     }
     fclose(f);
     return n;
+}
+
+int th_metric(const char *outdir, int pipeline, const char *bin, const char *agg,
+              const char *key, const char *metric, double *vals, int max)
+{
+    return th_metric_est(outdir, pipeline, bin, agg, key, metric, vals, max, NULL, 0);
 }
 
 static fs_ns parse_ts(const char *s)

@@ -20,6 +20,11 @@ extern void (*th_spec_hook)(struct fs_pipeline_spec *ps, int n);
  * results.csv. Returns how many were found (at most max). */
 int th_metric(const char *outdir, int pipeline, const char *bin, const char *agg,
               const char *key, const char *metric, double *vals, int max);
+/* The same, also copying the rows' estimand column (results.csv's last) into
+ * est (estlen bytes; NULL: not wanted). */
+int th_metric_est(const char *outdir, int pipeline, const char *bin, const char *agg,
+                  const char *key, const char *metric, double *vals, int max, char *est,
+                  size_t estlen);
 
 typedef struct th_rec {
     fs_ns exported, first, last;

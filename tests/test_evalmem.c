@@ -37,13 +37,13 @@ static rows load_rows(const char *outdir)
     if (!f)
         return rs;
     while (fgets(line, sizeof line, f)) {
-        char *fld[10];
+        char *fld[11];
         int k = 0;
-        for (char *s = line, *tok; k < 10 && (tok = strsep(&s, ",")); k++)
+        for (char *s = line, *tok; k < 11 && (tok = strsep(&s, ",")); k++)
             fld[k] = tok;
-        if (k != 10 || fld[0][0] != 'p' || !strcmp(fld[0], "pipeline"))
+        if (k != 11 || fld[0][0] != 'p' || !strcmp(fld[0], "pipeline"))
             continue;
-        fld[9][strcspn(fld[9], "\n")] = 0;
+        fld[10][strcspn(fld[10], "\n")] = 0;
         if (rs.n == cap) {
             cap = cap ? cap * 2 : 1024;
             row *nr = realloc(rs.r, cap * sizeof *nr);

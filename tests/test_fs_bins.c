@@ -63,8 +63,9 @@ static int declared(const char *spec, fs_ns bin, double obs_q, fs_estimand out[F
 
 /* ==== the declarations ============================================================= */
 
-/* U = unbiased; otherwise the `how` tag of a biased estimate. Order: bytes,
- * packets, active flows, arrivals (A1), TCP flows (A2). */
+/* U = unbiased; "if:TAG" unbiased under the condition TAG; otherwise the
+ * `how` tag of a biased estimate. Order: bytes, packets, active flows,
+ * arrivals (A1), TCP flows (A2). */
 TEST(fs_bins_estimands)
 {
     static const struct {
@@ -74,39 +75,41 @@ TEST(fs_bins_estimands)
         const char *st[FS_Q__COUNT];
     } cs[] = {
         /* base case: one bin, one slice per flow */
-        {"flow-slices:t=inf,inactive=inf", 0, 1, {"U", "U", "U", "U", "U"}},
+        {"flow-slices:t=inf,inactive=inf", 0, 1, {"U", "U", "U", "if:one-syn", "U"}},
         {"flow-slices:t=inf,inactive=inf", 0, 0.5,
-         {"U", "U", "sampled-flows", "U", "sampled-flows"}},
+         {"U", "U", "sampled-flows", "if:one-syn", "sampled-flows"}},
         {"flow-slices:q=1/2,t=inf,inactive=inf", 0, 1,
-         {"U", "U", "sampled-flows", "U", "sampled-flows"}},
-        {"flow-slices:t=inf,inactive=inf,finrst=yes", 0, 1, {"U", "U", "slices", "U", "slices"}},
+         {"U", "U", "sampled-flows", "if:one-syn", "sampled-flows"}},
+        {"flow-slices:t=inf,inactive=inf,finrst=yes", 0, 1, {"U", "U", "slices", "if:one-syn", "slices"}},
         /* one bin, slices shorter than the trace */
-        {"flow-slices:p=1/8", 0, 1, {"U", "U", "slices", "U", "slices"}},
+        {"flow-slices:p=1/8", 0, 1, {"U", "U", "slices", "if:one-syn", "slices"}},
         /* the default configuration: 60 s bins, inactive 15 s, no pairs */
-        {"flow-slices", 60, 1, {"apportioned", "apportioned", "slices", "U", "slices"}},
-        {"flow-slices:tbin=60s", 60, 1, {"U", "U", "slices", "U", "slices"}},
+        {"flow-slices", 60, 1, {"apportioned", "apportioned", "slices", "if:one-syn", "slices"}},
+        {"flow-slices:tbin=60s", 60, 1, {"U", "U", "slices", "if:one-syn", "slices"}},
         /* slices and timeout at least the bin, pairs dividing it */
-        {"flow-slices:t=60s,inactive=60s,tbin=60s", 60, 1, {"U", "U", "U", "U", "slices"}},
+        {"flow-slices:t=60s,inactive=60s,tbin=60s", 60, 1, {"U", "U", "U", "if:one-syn", "slices"}},
         {"flow-slices:t=60s,inactive=60s,tbin=20s,adapt=occupancy", 60, 1,
-         {"U", "U", "U", "U", "slices"}},
-        {"flow-slices:tbin=5s", 5, 1, {"U", "U", "U", "U", "slices"}},
-        {"flow-slices:tbin=5s", 5, 0.5, {"U", "U", "sampled-flows", "U", "slices"}},
-        {"flow-slices:tbin=5s,finrst=yes", 5, 1, {"U", "U", "slices", "U", "slices"}},
+         {"U", "U", "U", "if:one-syn", "slices"}},
+        {"flow-slices:tbin=5s", 5, 1, {"U", "U", "U", "if:one-syn", "slices"}},
+        {"flow-slices:tbin=5s", 5, 0.5, {"U", "U", "sampled-flows", "if:one-syn", "slices"}},
+        {"flow-slices:tbin=5s,finrst=yes", 5, 1, {"U", "U", "slices", "if:one-syn", "slices"}},
         /* pairs not dividing the bin, or none */
         {"flow-slices:t=60s,inactive=60s,tbin=40s", 60, 1,
-         {"apportioned", "apportioned", "apportioned", "U", "slices"}},
+         {"apportioned", "apportioned", "apportioned", "if:one-syn", "slices"}},
         {"flow-slices:t=60s,inactive=60s", 60, 1,
-         {"apportioned", "apportioned", "apportioned", "U", "slices"}},
+         {"apportioned", "apportioned", "apportioned", "if:one-syn", "slices"}},
     };
     for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
         fs_estimand e[FS_Q__COUNT];
         fs_ns bin = cs[i].bin_s > 0 ? SEC(cs[i].bin_s) : FS_NS_INF;
         CHECK_EQ_I(declared(cs[i].spec, bin, cs[i].obs_q, e), 0);
         for (int k = 0; k < FS_Q__COUNT; k++) {
-            int unb = !strcmp(cs[i].st[k], "U");
-            int ok = unb ? e[k].status == FS_EST_UNBIASED
-                         : e[k].status == FS_EST_BIASED && e[k].how &&
-                               !strcmp(e[k].how, cs[i].st[k]);
+            int unb = !strcmp(cs[i].st[k], "U"), cond = !strncmp(cs[i].st[k], "if:", 3);
+            int ok = unb    ? e[k].status == FS_EST_UNBIASED
+                     : cond ? e[k].status == FS_EST_UNBIASED_IF && e[k].how &&
+                                  !strcmp(e[k].how, cs[i].st[k] + 3)
+                            : e[k].status == FS_EST_BIASED && e[k].how &&
+                                  !strcmp(e[k].how, cs[i].st[k]);
             if (!ok)
                 fprintf(stderr, "  %s bin %gs obs_q %g quantity %d: expected %s, got %d %s\n",
                         cs[i].spec, cs[i].bin_s, cs[i].obs_q, k, cs[i].st[k], e[k].status,

@@ -28,7 +28,11 @@ def bad(msg):
     errors.append(msg)
 
 # ---- results.csv ----------------------------------------------------------------
-HEADER = "pipeline,algorithm,params,replicate,seed,bin,aggregate,key,metric,value"
+HEADER = "pipeline,algorithm,params,replicate,seed,bin,aggregate,key,metric,value,estimand"
+# the estimand column: empty (truths, diagnostics, counters) or the declaration
+# of the quantity the row estimates or scores (flowsim metrics)
+estpat = re.compile(r'^(|unbiased|na|(biased|unbiased-if):[a-z0-9+-]+)$')
+ESTIMATES = re.compile(r'^(est_(bytes|packets|flows|tcp_arrivals|tcp_arrivals_m2)(_se)?|rel_err_.*|wmre_.*|are_.*|topk_.*)$')
 lines = open('o/results.csv').read().split('\n')
 if lines[-1] != '':
     bad("results.csv does not end with a newline")
@@ -42,9 +46,11 @@ for i, l in enumerate(lines[1:], 2):
     if '"' in l:
         bad(f"results.csv line {i} has a double quote: {l}"); break
     f = l.split(',')
-    if len(f) != 10:
+    if len(f) != 11:
         bad(f"results.csv line {i} has {len(f)} fields: {l}"); break
-    p, alg, par, rep, seed, b, agg, key, met, v = f
+    p, alg, par, rep, seed, b, agg, key, met, v, est = f
+    if not estpat.match(est) or bool(est) != bool(ESTIMATES.match(met)):
+        bad(f"results.csv line {i}: estimand {est!r} for metric {met}"); break
     if not re.match(r'^p[0-9]+$', p) or not rep.isdigit() or not seed.isdigit() or \
        not (b == 'all' or re.match(r'^-?[0-9]+$', b)) or not num.match(v) or not met:
         bad(f"results.csv line {i} malformed: {l}"); break

@@ -22,9 +22,9 @@ def load(p):
     with open(p) as f:
         f.readline()
         for line in f:
-            k, v = line.rstrip('\n').rsplit(',', 1)
+            k, v, est = line.rstrip('\n').rsplit(',', 2)
             if not k.endswith(',bins_closed_in_part'):
-                d[k] = v
+                d[k + ',' + est] = v
     return d
 a, b = load(sys.argv[1]), load(sys.argv[2])
 bad = sorted(set(a) ^ set(b))[:3]
@@ -42,7 +42,7 @@ for k in bad[:5]:
     print(k)
 sys.exit(1 if bad else 0)
 PYEOF
-sum() { awk -F, -v m=",$2" 'index($0, m ",") { s += $NF } END { print s + 0 }' "$1/results.csv"; }
+sum() { awk -F, -v m="$2" '$9 == m { s += $10 } END { print s + 0 }' "$1/results.csv"; }
 M=(-m netflow -m 'netflow:inactive=60s,active=10m' -m 'sampled-netflow:rate=1/4'
    -m 'netflow:apportion=last,inactive=30s' -m 'netflow:apportion=first,key_bidir=yes'
    -m 'sample-and-hold:p=1/100' -m 'flow-slices:p=1/4,t=20s' -m 'netflow|uniform:rate=1/2'
@@ -65,7 +65,7 @@ for f in ndpi_gnutella_full.pcap pcapplusplus_tls2.pcap ndpi_bittorrent_transmis
         [ "$(sum no$n bins_closed_in_part)" = 0 ] || bad "$f $opts: partial_close=0 closed bins in part"
         # every meter that lists its keys closed bins in part; ANF does not list them
         for p in p0 p1 p2 p3 p4 p5 p6 p7; do
-            c=$(awk -F, -v p=$p '$1 == p && $(NF-1) == "bins_closed_in_part" { s += $NF } END { print s + 0 }' yes$n/results.csv)
+            c=$(awk -F, -v p=$p '$1 == p && $9 == "bins_closed_in_part" { s += $10 } END { print s + 0 }' yes$n/results.csv)
             [ "$c" -gt 0 ] || bad "$f $opts: pipeline $p closed no bin in part"
         done
     done

@@ -53,9 +53,10 @@ run -j 2 --out a
 grep -q "all 18 points already computed" run.out || bad "rerun of a finished sweep: $(cat run.out)"
 cmp -s a.before a/results.csv || bad "results.csv changed on a rerun"
 
-# 3. the header: run's columns, then point, section, trace and the parameters
+# 3. the header: run's columns, then point, section, trace, the parameters and
+# last the run's estimand column
 h=$(head -n 1 a/results.csv)
-[ "$h" = "pipeline,algorithm,params,replicate,seed,bin,aggregate,key,metric,value,point,section,trace,entries,rate,mode" ] ||
+[ "$h" = "pipeline,algorithm,params,replicate,seed,bin,aggregate,key,metric,value,point,section,trace,entries,rate,mode,estimand" ] ||
     bad "results.csv header: $h"
 # one row per (point, replicate) of the total est_bytes, 18 points x 5 replicates
 n=$(awk -F, '$6 == "all" && $7 == "total" && $9 == "est_bytes"' a/results.csv | wc -l)
@@ -74,7 +75,7 @@ echo "$row" | grep -q '^p[0-9]*,sampled-netflow,rate=1/8;mode=systematic,' || ba
 p=$(awk -F, 'NR > 1 && $13 ~ /pcapng$/ && $15 == 0.25 && $16 == "random" { print $11; exit }' a/results.csv)
 "$FLOWSIM" run "$TR2" -m 'sampled-netflow:rate=1/4' --seeds 5 --seed 3 --bin 10s --records none \
     -q --out r >/dev/null 2>&1 || bad "flowsim run failed"
-cmp -s <(tail -n +2 r/results.csv | cut -d, -f2-) <(awk -F, -v p="$p" '$11 == p' a/results.csv | cut -d, -f2-10) ||
+cmp -s <(tail -n +2 r/results.csv | cut -d, -f2-) <(awk -F, -v OFS=, -v p="$p" '$11 == p { print $2, $3, $4, $5, $6, $7, $8, $9, $10, $17 }' a/results.csv) ||
     bad "point $p differs from flowsim run -m sampled-netflow:rate=1/4 --seeds 5 --seed 3"
 
 # 5. summary.csv by hand: mean, sample sd and t(0.975, 4) x sd / sqrt(5)
@@ -87,8 +88,16 @@ got=$(awk -F, -v p="$p" '$1 == "p" p && $4 == "total" && $5 == "all" && $6 == "e
              printf "%d %.10g %.10g %.10g %.10g %.10g", $7, $8, $9, $10, $11, $12 }' a/summary.csv)
 [ -n "$got" ] && [ "$want" = "$got" ] || bad "summary of est_packets: got '$got', by hand '$want'"
 grep -q ',all,est_packets,5,' a/summary.csv || bad "summary rows lack n = 5"
-[ "$(head -n 1 a/summary.csv)" = "pipeline,algorithm,params,aggregate,key,metric,n,mean,sd,ci95,ci95_lo,ci95_hi,point,section,trace,entries,rate,mode" ] ||
+[ "$(head -n 1 a/summary.csv)" = "pipeline,algorithm,params,aggregate,key,metric,n,mean,sd,ci95,ci95_lo,ci95_hi,point,section,trace,entries,rate,mode,estimand" ] ||
     bad "summary.csv header: $(head -n 1 a/summary.csv)"
+# the estimand column follows the rows: sampled NetFlow's active flows are
+# its sampled flows (biased by design), its bytes unbiased, truths carry none
+[ "$(awk -F, '$2 == "sampled-netflow" && $6 == "est_flows" { print $NF }' a/summary.csv | sort -u)" = "biased:sampled-flows" ] ||
+    bad "summary.csv: est_flows of sampled-netflow is not marked biased:sampled-flows"
+[ "$(awk -F, '$2 == "sampled-netflow" && $9 == "est_bytes" { print $NF }' a/results.csv | sort -u)" = "unbiased" ] ||
+    bad "results.csv: est_bytes of sampled-netflow is not marked unbiased"
+[ "$(awk -F, 'NR > 1 && $9 == "true_bytes" { print $NF }' a/results.csv | sort -u)" = "" ] ||
+    bad "results.csv: true_bytes rows carry an estimand"
 # the unsampled netflow has no spread: sd 0 and ci 0
 awk -F, '$12 == "netflow" && $6 == "true_bytes" && ($9 != 0 || $10 != 0)' a/summary.csv | grep -q . &&
     bad "true_bytes has a spread"
