@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "algo.h"
 #include "bigmem.h"
@@ -322,9 +323,22 @@ static int cmd_info(int argc, char **argv)
     return rc;
 }
 
+/* Every pipeline-replicate keeps its rows in a temporary file until the end
+ * of the run (engine.c), so a run of N replicates needs N open files: the
+ * soft limit (often 1,024) is raised to the hard one, as far as it goes. */
+static void raise_open_files(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
 int main(int argc, char **argv)
 {
     fs_malloc_tune();
+    raise_open_files();
     if (argc < 2) {
         usage(stderr);
         return 1;
