@@ -7,6 +7,7 @@
 
 #include "algo.h"
 #include "bigmem.h"
+#include "fdlimit.h"
 #include "engine.h"
 #include "eval.h"
 #include "gen.h"
@@ -357,6 +358,8 @@ static int cmd_info(int argc, char **argv)
 int main(int argc, char **argv)
 {
     fs_malloc_tune();
+    /* a run keeps a temporary file per pipeline-replicate (fdlimit.h) */
+    fs_fdlimit_raise();
     if (argc < 2) {
         usage(stderr);
         return 1;
