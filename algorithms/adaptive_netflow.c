@@ -818,6 +818,13 @@ static void anf_estimands(const void *params, double obs_q, const fs_binning *b,
     out[FS_Q_FLOWS].one_record = same;
     fs_estimand_set(out, FS_Q_ARRIVALS, FS_EST_UNBIASED_IF, "one-syn");
     fs_estimand_set(out, FS_Q_TCP_FLOWS, FS_EST_BIASED, "active-tcp-flows");
+    /* a record lies in one ANF bin: in one analysis bin when every ANF bin
+     * does (both aligned to the epoch); otherwise it is apportioned, biased
+     * per bin, unbiased summed over bins */
+    if (!(same || b->len == FS_NS_INF || b->len % p->bin == 0)) {
+        fs_estimand_set_per_bin(out, FS_Q_BYTES, "apportioned");
+        fs_estimand_set_per_bin(out, FS_Q_PACKETS, "apportioned");
+    }
 }
 
 const fs_algo fs_algo_adaptive_netflow = {

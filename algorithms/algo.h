@@ -122,6 +122,13 @@ typedef struct fs_estimand {
                                 record per flow and analysis bin, so a
                                 stage sampling records keeps active flows
                                 unbiased (Horvitz-Thompson per flow)      */
+    /* per_bin: the bias is only in how a record's estimate is attributed to
+     * analysis bins (apportioning a record that spans bins); a sum over
+     * bins (bin all) is unbiased, with the status whole_status and condition
+     * whole_how it had before (fs_estimand_set_per_bin, fs_estimand_whole). */
+    int         per_bin;
+    int         whole_status;
+    const char *whole_how;
 } fs_estimand;
 
 typedef void (*fs_contrib_fn)(void *ctx, int64_t bin, const fs_contrib *c);
@@ -286,6 +293,32 @@ static inline void fs_estimand_set(fs_estimand *out, int q, int status, const ch
     out[q].status = status;
     out[q].how = how;
     out[q].one_record = 0;
+    out[q].per_bin = 0;
+    out[q].whole_status = status;
+    out[q].whole_how = how;
+}
+/* Biased per bin by the attribution of records to bins only (tag how, e.g.
+ * "apportioned"): bin all keeps the status out[q] had. */
+static inline void fs_estimand_set_per_bin(fs_estimand *out, int q, const char *how)
+{
+    if (out[q].status == FS_EST_BIASED || out[q].status == FS_EST_NA)
+        return;
+    out[q].whole_status = out[q].status;
+    out[q].whole_how = out[q].how;
+    out[q].status = FS_EST_BIASED;
+    out[q].how = how;
+    out[q].per_bin = 1;
+}
+/* The declaration of a sum over every bin (bin all). */
+static inline fs_estimand fs_estimand_whole(const fs_estimand *e)
+{
+    fs_estimand w = *e;
+    if (e->per_bin) {
+        w.status = e->whole_status;
+        w.how = e->whole_how;
+        w.per_bin = 0;
+    }
+    return w;
 }
 
 #endif

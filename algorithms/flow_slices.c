@@ -913,9 +913,9 @@ static void fsl_estimands(const void *params, double obs_q, const fs_binning *b,
     /* the rule of every meter for M1 (algorithms.md §2.6): a record with a
      * SYN counts once, scaled; unbiased for flows with one SYN packet */
     fs_estimand_set(out, FS_Q_ARRIVALS, FS_EST_UNBIASED_IF, "one-syn");
-    if (!pairs_exact) {
-        fs_estimand_set(out, FS_Q_BYTES, FS_EST_BIASED, "apportioned");
-        fs_estimand_set(out, FS_Q_PACKETS, FS_EST_BIASED, "apportioned");
+    if (!pairs_exact) {   /* per bin; summed over bins unbiased */
+        fs_estimand_set_per_bin(out, FS_Q_BYTES, "apportioned");
+        fs_estimand_set_per_bin(out, FS_Q_PACKETS, "apportioned");
     }
     if (q < 1.0)
         fs_estimand_set(out, FS_Q_FLOWS, FS_EST_BIASED, "sampled-flows");

@@ -103,8 +103,10 @@ int fs_eval_init(fs_eval *ev, const fs_eval_cfg *cfg, fs_truth *truth, uint64_t 
     ev->released_below = INT64_MIN;
     ev->final_below = INT64_MIN;
     ev->closed_below = INT64_MIN;
-    for (int q = 0; q < FS_Q__COUNT; q++)
+    for (int q = 0; q < FS_Q__COUNT; q++) {
         snprintf(ev->estimand[q], sizeof ev->estimand[q], "unbiased");
+        snprintf(ev->estimand_all[q], sizeof ev->estimand_all[q], "unbiased");
+    }
     ev->prefix = strdup(row_prefix);
     if (!ev->prefix)
         return -1;
@@ -233,14 +235,18 @@ void fs_eval_row(fs_eval *ev, const char *bin, const char *agg, const char *key,
 
 void fs_eval_set_estimands(fs_eval *ev, const fs_estimand est[FS_Q__COUNT])
 {
-    for (int q = 0; q < FS_Q__COUNT; q++)
+    for (int q = 0; q < FS_Q__COUNT; q++) {
+        fs_estimand w = fs_estimand_whole(&est[q]);
         fs_estimand_text(&est[q], ev->estimand[q], sizeof ev->estimand[q]);
+        fs_estimand_text(&w, ev->estimand_all[q], sizeof ev->estimand_all[q]);
+    }
 }
 
 static void mrow(fs_eval *ev, const char *bin, const char *agg, const char *key, int m, double v)
 {
     int q = fs_metric_quantity[m];
-    row(ev, bin, agg, key, fs_metric_name[m], v, q == FS_Q_NONE ? "" : ev->estimand[q]);
+    row(ev, bin, agg, key, fs_metric_name[m], v,
+        q == FS_Q_NONE ? "" : strcmp(bin, "all") ? ev->estimand[q] : ev->estimand_all[q]);
 }
 
 double fs_rel_err(double e, double t)

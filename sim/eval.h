@@ -168,6 +168,8 @@ typedef struct fs_eval {
     char       *prefix;       /* "pipeline,algorithm,params,replicate,seed" */
     char        estimand[FS_Q__COUNT][64]; /* the estimand column per quantity
                                  (fs_eval_set_estimands; "unbiased" until then) */
+    char        estimand_all[FS_Q__COUNT][64]; /* the same for bin all
+                                 (fs_estimand_whole)                     */
 } fs_eval;
 
 int  fs_eval_init(fs_eval *ev, const fs_eval_cfg *cfg, fs_truth *truth, uint64_t seed,

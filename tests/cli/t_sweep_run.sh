@@ -91,11 +91,14 @@ grep -q ',all,est_packets,5,' a/summary.csv || bad "summary rows lack n = 5"
 [ "$(head -n 1 a/summary.csv)" = "pipeline,algorithm,params,aggregate,key,metric,n,mean,sd,ci95,ci95_lo,ci95_hi,point,section,trace,entries,rate,mode,estimand" ] ||
     bad "summary.csv header: $(head -n 1 a/summary.csv)"
 # the estimand column follows the rows: sampled NetFlow's active flows are
-# its sampled flows (biased by design), its bytes unbiased, truths carry none
+# its sampled flows (biased by design), its bytes unbiased for the whole
+# trace and apportioned per bin (binning), truths carry none
 [ "$(awk -F, '$2 == "sampled-netflow" && $6 == "est_flows" { print $NF }' a/summary.csv | sort -u)" = "biased:sampled-flows" ] ||
     bad "summary.csv: est_flows of sampled-netflow is not marked biased:sampled-flows"
-[ "$(awk -F, '$2 == "sampled-netflow" && $9 == "est_bytes" { print $NF }' a/results.csv | sort -u)" = "unbiased" ] ||
-    bad "results.csv: est_bytes of sampled-netflow is not marked unbiased"
+[ "$(awk -F, '$2 == "sampled-netflow" && $9 == "est_bytes" && $6 == "all" { print $NF }' a/results.csv | sort -u)" = "unbiased" ] ||
+    bad "results.csv: est_bytes of sampled-netflow is not marked unbiased at bin all"
+[ "$(awk -F, '$2 == "sampled-netflow" && $9 == "est_bytes" && $6 != "all" { print $NF }' a/results.csv | sort -u)" = "biased:apportioned" ] ||
+    bad "results.csv: per-bin est_bytes of sampled-netflow is not marked biased:apportioned"
 [ "$(awk -F, 'NR > 1 && $9 == "true_bytes" { print $NF }' a/results.csv | sort -u)" = "" ] ||
     bad "results.csv: true_bytes rows carry an estimand"
 # the unsampled netflow has no spread: sd 0 and ci 0
