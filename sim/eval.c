@@ -242,11 +242,32 @@ void fs_eval_set_estimands(fs_eval *ev, const fs_estimand est[FS_Q__COUNT])
     }
 }
 
+/* Whether metric m of bin all (aggregate agg) is made from sums over bins of
+ * the estimates, and so carries the declaration of sums (estimand_all):
+ * the estimates, their errors and standard errors, and with key_totals trace
+ * the errors of the dport and prefix aggregates' whole-trace sums. Means of
+ * per-bin comparisons (are_*, the flow aggregate's top k, key_totals bins)
+ * keep the per-bin declaration. */
+static int of_whole_sums(const fs_eval *ev, const char *agg, int m)
+{
+    switch (m) {
+    case FS_M_EST_BYTES: case FS_M_REL_ERR_BYTES: case FS_M_EST_BYTES_SE:
+    case FS_M_EST_PACKETS: case FS_M_REL_ERR_PACKETS: case FS_M_EST_PACKETS_SE:
+        return 1;
+    case FS_M_WMRE_BYTES: case FS_M_WMRE_PACKETS: case FS_M_TOPK_RECALL:
+    case FS_M_TOPK_PRECISION:
+        return ev->cfg.key_totals == FS_KEYTOT_TRACE && strcmp(agg, "flow");
+    default:
+        return 0;
+    }
+}
+
 static void mrow(fs_eval *ev, const char *bin, const char *agg, const char *key, int m, double v)
 {
     int q = fs_metric_quantity[m];
+    int whole = !strcmp(bin, "all") && of_whole_sums(ev, agg, m);
     row(ev, bin, agg, key, fs_metric_name[m], v,
-        q == FS_Q_NONE ? "" : strcmp(bin, "all") ? ev->estimand[q] : ev->estimand_all[q]);
+        q == FS_Q_NONE ? "" : whole ? ev->estimand_all[q] : ev->estimand[q]);
 }
 
 double fs_rel_err(double e, double t)
