@@ -819,11 +819,11 @@ static void anf_estimands(const void *params, double obs_q, const fs_binning *b,
     fs_estimand_set(out, FS_Q_ARRIVALS, FS_EST_UNBIASED_IF, "one-syn");
     fs_estimand_set(out, FS_Q_TCP_FLOWS, FS_EST_BIASED, "active-tcp-flows");
     /* a record lies in one ANF bin: in one analysis bin when every ANF bin
-     * does (both aligned to the epoch); otherwise it is apportioned, biased
-     * per bin, unbiased summed over bins */
+     * does (both aligned to the epoch); otherwise it is apportioned: per
+     * bin unbiased only if records lie within bins, unbiased summed */
     if (!(same || b->len == FS_NS_INF || b->len % p->bin == 0)) {
-        fs_estimand_set_per_bin(out, FS_Q_BYTES, "apportioned");
-        fs_estimand_set_per_bin(out, FS_Q_PACKETS, "apportioned");
+        fs_estimand_set_per_bin(out, FS_Q_BYTES, "records-within-bins");
+        fs_estimand_set_per_bin(out, FS_Q_PACKETS, "records-within-bins");
     }
 }
 

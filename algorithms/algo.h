@@ -122,10 +122,11 @@ typedef struct fs_estimand {
                                 record per flow and analysis bin, so a
                                 stage sampling records keeps active flows
                                 unbiased (Horvitz-Thompson per flow)      */
-    /* per_bin: the bias is only in how a record's estimate is attributed to
-     * analysis bins (apportioning a record that spans bins); a sum over
-     * bins (bin all) is unbiased, with the status whole_status and condition
-     * whole_how it had before (fs_estimand_set_per_bin, fs_estimand_whole). */
+    /* per_bin: the per-bin condition comes only from how a record's
+     * estimate is attributed to analysis bins (apportioning a record that
+     * spans bins: exact only when records lie within bins); a sum over bins
+     * (bin all) has the status whole_status and condition whole_how it had
+     * before (fs_estimand_set_per_bin, fs_estimand_whole). */
     int         per_bin;
     int         whole_status;
     const char *whole_how;
@@ -297,16 +298,19 @@ static inline void fs_estimand_set(fs_estimand *out, int q, int status, const ch
     out[q].whole_status = status;
     out[q].whole_how = how;
 }
-/* Biased per bin by the attribution of records to bins only (tag how, e.g.
- * "apportioned"): bin all keeps the status out[q] had. */
-static inline void fs_estimand_set_per_bin(fs_estimand *out, int q, const char *how)
+/* Per bin unbiased only if every record lies within one analysis bin (a
+ * record spanning bins is apportioned to them: the binning error): status
+ * unbiased-if with condition `cond` (the caller joins it to an earlier
+ * condition, e.g. "no-refused-packets+records-within-bins"); bin all keeps
+ * the status out[q] had. */
+static inline void fs_estimand_set_per_bin(fs_estimand *out, int q, const char *cond)
 {
     if (out[q].status == FS_EST_BIASED || out[q].status == FS_EST_NA)
         return;
     out[q].whole_status = out[q].status;
     out[q].whole_how = out[q].how;
-    out[q].status = FS_EST_BIASED;
-    out[q].how = how;
+    out[q].status = FS_EST_UNBIASED_IF;
+    out[q].how = cond;
     out[q].per_bin = 1;
 }
 /* The declaration of a sum over every bin (bin all). */

@@ -914,8 +914,8 @@ static void fsl_estimands(const void *params, double obs_q, const fs_binning *b,
      * SYN counts once, scaled; unbiased for flows with one SYN packet */
     fs_estimand_set(out, FS_Q_ARRIVALS, FS_EST_UNBIASED_IF, "one-syn");
     if (!pairs_exact) {   /* per bin; summed over bins unbiased */
-        fs_estimand_set_per_bin(out, FS_Q_BYTES, "apportioned");
-        fs_estimand_set_per_bin(out, FS_Q_PACKETS, "apportioned");
+        fs_estimand_set_per_bin(out, FS_Q_BYTES, "records-within-bins");
+        fs_estimand_set_per_bin(out, FS_Q_PACKETS, "records-within-bins");
     }
     if (q < 1.0)
         fs_estimand_set(out, FS_Q_FLOWS, FS_EST_BIASED, "sampled-flows");

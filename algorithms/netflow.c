@@ -449,11 +449,14 @@ static void nf_estimands_q(const nf_params *p, double q, const fs_binning *b, fs
     else
         fs_estimand_set(out, FS_Q_TCP_FLOWS, FS_EST_UNBIASED_IF,
                         q < 1.0 ? "one-syn+one-record-per-flow" : "one-record-per-flow");
-    /* a record spanning analysis bins is apportioned (apportion): biased
-     * per bin (binning error), unbiased summed over bins */
+    /* a record spanning analysis bins is apportioned (apportion): per bin
+     * exact only if records lie within bins (binning error otherwise),
+     * unbiased summed over bins */
     if (b->len != FS_NS_INF) {
-        fs_estimand_set_per_bin(out, FS_Q_BYTES, "apportioned");
-        fs_estimand_set_per_bin(out, FS_Q_PACKETS, "apportioned");
+        const char *rb = refuse ? "no-refused-packets+records-within-bins"
+                                : "records-within-bins";
+        fs_estimand_set_per_bin(out, FS_Q_BYTES, rb);
+        fs_estimand_set_per_bin(out, FS_Q_PACKETS, rb);
     }
 }
 

@@ -399,11 +399,13 @@ static void sh_estimands(const void *params, double obs_q, const fs_binning *b,
     fs_estimand_set(out, FS_Q_TCP_FLOWS, FS_EST_UNBIASED_IF,
                     whole ? "one-syn" : "one-syn+one-record-per-flow");
     /* a record spanning analysis bins is apportioned (and its estimate of
-     * the packets before its creation goes with it): biased per bin,
-     * unbiased summed over bins */
+     * the packets before its creation goes with it): per bin unbiased only
+     * if records lie within bins, unbiased summed over bins */
     if (b->len != FS_NS_INF) {
-        fs_estimand_set_per_bin(out, FS_Q_BYTES, "apportioned");
-        fs_estimand_set_per_bin(out, FS_Q_PACKETS, "apportioned");
+        const char *rb = refuse ? "no-refused-packets+records-within-bins"
+                                : "records-within-bins";
+        fs_estimand_set_per_bin(out, FS_Q_BYTES, rb);
+        fs_estimand_set_per_bin(out, FS_Q_PACKETS, rb);
     }
 }
 

@@ -198,7 +198,7 @@ static int cmd_metrics(void)
            "                    not an error of the estimator: do not average it with others\n"
            "  na                no estimate (nan)\n"
            "Bytes and packets of a record that spans analysis bins are apportioned to them:\n"
-           "per-bin rows say biased:apportioned (binning error); rows of bin all made from\n"
+           "per bin unbiased-if:records-within-bins (else binning error); rows of bin all from\n"
            "sums over bins (est_*, rel_err_*, est_*_se; wmre and top-k with key_totals trace)\n"
            "keep the estimate's own status. The summary table on stdout (bin all) prints\n"
            "[TAG] instead of a biased error, and * after a conditionally unbiased one.\n");

@@ -272,13 +272,14 @@ TEST(estimands_declared)
     char est[64] = "";
     CHECK_EQ_I(th_metric_est(out, 0, "0", "total", "all", "rel_err_flows", &v, 1, est, sizeof est), 1);
     CHECK_STR(est, "biased:sampled-flows");
-    /* bytes and packets of a record spanning bins are apportioned: biased
-     * per bin (binning error), unbiased summed over bins (the bin all rows
-     * above); ANF's records lie in one 60 s ANF bin, so in one 60 s bin */
+    /* bytes and packets of a record spanning bins are apportioned: per bin
+     * unbiased only if records lie within bins (binning error), unbiased
+     * summed over bins (the bin all rows above); ANF's records lie in one
+     * 60 s ANF bin, so in one 60 s bin */
     static const struct { int p; const char *metric, *est; } per_bin[] = {
-        {0, "est_bytes", "biased:apportioned"},
-        {1, "rel_err_packets", "biased:apportioned"},
-        {6, "est_bytes_se", "biased:apportioned"},
+        {0, "est_bytes", "unbiased-if:records-within-bins"},
+        {1, "rel_err_packets", "unbiased-if:records-within-bins"},
+        {6, "est_bytes_se", "unbiased-if:records-within-bins"},
         {4, "est_bytes", "unbiased"},
         {0, "est_flows", "biased:sampled-flows"},
     };
@@ -306,15 +307,16 @@ TEST(estimands_per_bin_and_whole)
         double bin_s;        /* 0: one bin */
         const char *bin, *all;
     } cs[] = {
-        {"netflow", 60, "biased:apportioned", "unbiased"},
+        {"netflow", 60, "unbiased-if:records-within-bins", "unbiased"},
         {"netflow", 0, "unbiased", "unbiased"},
-        {"netflow:entries=100,policy=refuse", 60, "biased:apportioned",
+        {"netflow:entries=100,policy=refuse", 60,
+         "unbiased-if:no-refused-packets+records-within-bins",
          "unbiased-if:no-refused-packets"},
         {"adaptive-netflow", 60, "unbiased", "unbiased"},
         {"adaptive-netflow", 180, "unbiased", "unbiased"},
-        {"adaptive-netflow", 45, "biased:apportioned", "unbiased"},
-        {"sample-and-hold", 5, "biased:apportioned", "unbiased"},
-        {"flow-slices", 60, "biased:apportioned", "unbiased"},
+        {"adaptive-netflow", 45, "unbiased-if:records-within-bins", "unbiased"},
+        {"sample-and-hold", 5, "unbiased-if:records-within-bins", "unbiased"},
+        {"flow-slices", 60, "unbiased-if:records-within-bins", "unbiased"},
         {"flow-slices:tbin=20s", 60, "unbiased", "unbiased"},
     };
     for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {

@@ -84,7 +84,8 @@ TEST(fs_bins_estimands)
         /* one bin, slices shorter than the trace */
         {"flow-slices:p=1/8", 0, 1, {"U", "U", "slices", "if:one-syn", "slices"}},
         /* the default configuration: 60 s bins, inactive 15 s, no pairs */
-        {"flow-slices", 60, 1, {"apportioned", "apportioned", "slices", "if:one-syn", "slices"}},
+        {"flow-slices", 60, 1,
+         {"if:records-within-bins", "if:records-within-bins", "slices", "if:one-syn", "slices"}},
         {"flow-slices:tbin=60s", 60, 1, {"U", "U", "slices", "if:one-syn", "slices"}},
         /* slices and timeout at least the bin, pairs dividing it */
         {"flow-slices:t=60s,inactive=60s,tbin=60s", 60, 1, {"U", "U", "U", "if:one-syn", "slices"}},
@@ -95,9 +96,11 @@ TEST(fs_bins_estimands)
         {"flow-slices:tbin=5s,finrst=yes", 5, 1, {"U", "U", "slices", "if:one-syn", "slices"}},
         /* pairs not dividing the bin, or none */
         {"flow-slices:t=60s,inactive=60s,tbin=40s", 60, 1,
-         {"apportioned", "apportioned", "apportioned", "if:one-syn", "slices"}},
+         {"if:records-within-bins", "if:records-within-bins", "apportioned", "if:one-syn",
+          "slices"}},
         {"flow-slices:t=60s,inactive=60s", 60, 1,
-         {"apportioned", "apportioned", "apportioned", "if:one-syn", "slices"}},
+         {"if:records-within-bins", "if:records-within-bins", "apportioned", "if:one-syn",
+          "slices"}},
     };
     for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
         fs_estimand e[FS_Q__COUNT];
