@@ -134,9 +134,9 @@ const fs_param_def fs_run_params_def[] = {
     {"decode_cache", FS_P_STRING, R(decode_cache), "off", "directory",
      "decoded-trace cache: a pcap read for the first time is also written there in decoded "
      "form (about 56 bytes per IPv4 packet), and later runs replay it instead of reading "
-     "and decoding the pcap; a cache is used while the pcap's path, size, inode and "
-     "modification time are unchanged; auto = the truth cache's default directory; off = "
-     "none. Pipelines with a BPF filter need the raw frames: the run then reads the pcaps",
+     "and decoding the pcap; a cache is used while the pcap's path, size, inode, "
+     "modification time and content sample (a hash of its first and last MiB) are "
+     "unchanged; auto = the truth cache's default directory; off = none. Pipelines with a BPF filter need the raw frames: the run then reads the pcaps",
      0, 0, NULL, 0},
     {"out", FS_P_STRING, R(out), "results/run", "directory", "output directory", 0, 0, NULL, 0},
     {"progress", FS_P_ENUM, R(progress), "auto", "",
