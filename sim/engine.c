@@ -917,7 +917,7 @@ static int setup_truth_cache(runctx *rc, const char *const *traces, int ntraces)
             rc->err[0] = 0;
         }
         if (!unwritable) {
-            char prefix[4300], e[4700];
+            char prefix[4300], e[4700] = "temporary file name too long";
             snprintf(prefix, sizeof prefix, "%s/truth-k%d", dir, kc);
             if (fs_cache_tmp_name(prefix, path, sizeof path) ||
                 fs_truth_cache_write(&rc->truth[kc], path, e, sizeof e)) {
