@@ -774,12 +774,9 @@ static const char *cache_dir_of(const char *c, char *buf, size_t n)
  * kept. Lines of an older layout (no sample) never match. When the reader
  * reads the trace itself it recomputes the hash during the pass, and a
  * mismatch is reported. */
-static int index_lookup(const char *dir, const char *path, char sha[65])
+static int index_find(const char *dir, const char *rp, const fs_dcache_id *id, char sha[65])
 {
-    char idx[4200], rp[PATH_MAX], e[512];
-    fs_dcache_id id;
-    if (!realpath(path, rp) || fs_dcache_id_of(rp, &id, e, sizeof e))
-        return -1;
+    char idx[4200];
     snprintf(idx, sizeof idx, "%s/traces.tsv", dir);
     FILE *f = fopen(idx, "r");
     if (!f)
@@ -793,9 +790,9 @@ static int index_lookup(const char *dir, const char *path, char sha[65])
         if (sscanf(line, "%4095[^\t]\t%llu\t%lld\t%llu\t%llx\t%64s", p, &size, &mt, &ino,
                    &sample, h) != 6 || strlen(h) != 64)
             continue;
-        if (!strcmp(p, rp) && size == id.size &&
-            mt == id.mtime_s * FS_NS_PER_S + id.mtime_ns && ino == id.ino &&
-            sample == id.sample) {
+        if (!strcmp(p, rp) && size == id->size &&
+            mt == id->mtime_s * FS_NS_PER_S + id->mtime_ns && ino == id->ino &&
+            sample == id->sample) {
             memcpy(sha, h, 65);
             found = 0;
         }
@@ -804,13 +801,22 @@ static int index_lookup(const char *dir, const char *path, char sha[65])
     return found;
 }
 
+static int index_lookup(const char *dir, const char *path, char sha[65])
+{
+    char rp[PATH_MAX], e[512];
+    fs_dcache_id id;
+    if (!realpath(path, rp) || fs_dcache_id_of(rp, &id, e, sizeof e))
+        return -1;
+    return index_find(dir, rp, &id, sha);
+}
+
 static void index_remember(const char *dir, const char *path, const char *sha)
 {
     char idx[4200], rp[PATH_MAX], tmp[4600], e[512];
     fs_dcache_id id;
     char have[65];
     if (!realpath(path, rp) || fs_dcache_id_of(rp, &id, e, sizeof e) ||
-        (index_lookup(dir, path, have) == 0 && !strcmp(have, sha)))
+        (index_find(dir, rp, &id, have) == 0 && !strcmp(have, sha)))
         return;
     snprintf(idx, sizeof idx, "%s/traces.tsv", dir);
     if (fs_cache_tmp_name(idx, tmp, sizeof tmp))
