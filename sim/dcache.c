@@ -17,9 +17,10 @@
  *    36  u32      is_pcapng
  *    40  u64      st_dev, st_ino, st_size of the source pcap
  *    64  i64      st_mtim seconds, nanoseconds
- *    80  u32      path_len
- *    84  u32      0
- *    88  char[]   the pcap's path as given, path_len bytes, then a NUL and
+ *    80  u64      content sample of the source pcap (fs_dcache_id.sample)
+ *    88  u32      path_len
+ *    92  u32      0
+ *    96  char[]   the pcap's path as given, path_len bytes, then a NUL and
  *                 zero padding to hdr_size
  *   body: one record per packet, in file order. Every record begins with the
  *   same 48 bytes (struct rec_head below):
@@ -74,6 +75,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <dirent.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +84,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <xxhash.h>
@@ -89,7 +93,7 @@
 
 #define DC_MAGIC     "FSDCACHE"
 #define DC_TMAGIC    "FSDTRAIL"
-#define DC_FORMAT    1u
+#define DC_FORMAT    2u   /* 2: the source's content sample */
 #define DC_BOM       0x01020304u
 #define DC_BUF       (4u << 20)   /* write buffer */
 #define DC_PATH_MAX  65536u       /* longest source path recorded */
@@ -108,6 +112,7 @@ typedef struct dc_hdr {
     uint32_t is_pcapng;
     uint64_t dev, ino, size;
     int64_t  mtime_s, mtime_ns;
+    uint64_t sample;
     uint32_t path_len;
     uint32_t zero;
 } dc_hdr;
@@ -136,7 +141,7 @@ typedef struct dc_trailer {
     uint64_t trailer_off;
 } dc_trailer;
 
-_Static_assert(sizeof(dc_hdr) == 88, "header layout");
+_Static_assert(sizeof(dc_hdr) == 96, "header layout");
 _Static_assert(sizeof(rec_head) == 48, "record layout");
 _Static_assert(sizeof(dc_trailer) % 8 == 0, "trailer layout");
 _Static_assert(sizeof(fs_key) == 44, "key layout");
@@ -158,6 +163,21 @@ static uint64_t get_be64(const uint8_t *b)
 }
 
 /* ---- source identity and cache name ---------------------------------------- */
+/* Reads n bytes at off into b; returns the bytes read (short at EOF/error). */
+static size_t r_pread(int fd, uint8_t *b, size_t n, uint64_t off)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t k = pread(fd, b + got, n - got, (off_t)(off + got));
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            break;
+        got += (size_t)k;
+    }
+    return got;
+}
+
 int fs_dcache_id_of(const char *pcap_path, fs_dcache_id *id, char *err, size_t errlen)
 {
     struct stat st;
@@ -166,12 +186,130 @@ int fs_dcache_id_of(const char *pcap_path, fs_dcache_id *id, char *err, size_t e
         snprintf(err, errlen, "%s: %s", pcap_path, strerror(errno));
         return -1;
     }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s: not a regular file (not cached)", pcap_path);
+        return -1;
+    }
+    int fd = open(pcap_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st)) {
+        snprintf(err, errlen, "%s: %s", pcap_path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
     id->dev = (uint64_t)st.st_dev;
     id->ino = (uint64_t)st.st_ino;
     id->size = (uint64_t)st.st_size;
     id->mtime_s = (int64_t)st.st_mtim.tv_sec;
     id->mtime_ns = (int64_t)st.st_mtim.tv_nsec;
-    return 0;
+    /* the size, then the first and the last FS_DCACHE_SAMPLE_BYTES (one
+     * range when they overlap) */
+    const uint64_t s = FS_DCACHE_SAMPLE_BYTES;
+    uint64_t off[2] = {0, id->size > 2 * s ? id->size - s : 0};
+    uint64_t len[2] = {id->size > 2 * s ? s : id->size, id->size > 2 * s ? s : 0};
+    uint8_t *buf = malloc((size_t)s);
+    XXH3_state_t *xs = XXH3_createState();
+    int ok = buf && xs;
+    if (ok) {
+        XXH3_64bits_reset(xs);
+        XXH3_64bits_update(xs, &id->size, sizeof id->size);
+    }
+    for (int k = 0; ok && k < 2; k++)
+        for (uint64_t o = 0; ok && o < len[k]; o += s) {
+            size_t want = (size_t)(len[k] - o < s ? len[k] - o : s);
+            ok = r_pread(fd, buf, want, off[k] + o) == want;
+            if (ok)
+                XXH3_64bits_update(xs, buf, want);
+        }
+    if (ok)
+        id->sample = XXH3_64bits_digest(xs);
+    else
+        snprintf(err, errlen, "%s: cannot read its first and last bytes: %s", pcap_path,
+                 buf && xs ? (errno ? strerror(errno) : "file shrank") : "out of memory");
+    XXH3_freeState(xs);
+    free(buf);
+    close(fd);
+    return ok ? 0 : -1;
+}
+
+/* ---- temporary files --------------------------------------------------------- */
+static void host_tag(char *out, size_t n)
+{
+    char h[256];
+    if (gethostname(h, sizeof h))
+        snprintf(h, sizeof h, "localhost");
+    h[sizeof h - 1] = 0;
+    size_t i = 0;
+    for (; h[i] && i + 1 < n; i++) {
+        char c = h[i];
+        int keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                   c == '_' || c == '-';
+        out[i] = keep ? c : '_';
+    }
+    out[i] = 0;
+}
+
+static atomic_uint tmp_seq;
+
+int fs_cache_tmp_name(const char *prefix, char *out, size_t n)
+{
+    char host[256];
+    host_tag(host, sizeof host);
+    int k = snprintf(out, n, "%s.tmp.%s.%ld.%u", prefix, host, (long)getpid(),
+                     atomic_fetch_add(&tmp_seq, 1u));
+    return k < 0 || (size_t)k >= n ? -1 : 0;
+}
+
+/* Parses NAME = "*.tmp.HOST.PID.N": HOST into host, PID into *pid; 0 if it
+ * is not of that form. */
+static int tmp_parse(const char *name, char *host, size_t hn, long *pid)
+{
+    const char *t = NULL;
+    for (const char *p = strstr(name, ".tmp."); p; p = strstr(p + 1, ".tmp."))
+        t = p;
+    if (!t)
+        return 0;
+    const char *h = t + 5, *d1 = strchr(h, '.');
+    if (!d1 || d1 == h || (size_t)(d1 - h) >= hn)
+        return 0;
+    const char *d2 = strchr(d1 + 1, '.');
+    if (!d2 || d2 == d1 + 1 || strspn(d1 + 1, "0123456789") != (size_t)(d2 - d1 - 1) ||
+        !d2[1] || strspn(d2 + 1, "0123456789") != strlen(d2 + 1) || d2 - d1 > 12)
+        return 0;
+    memcpy(host, h, (size_t)(d1 - h));
+    host[d1 - h] = 0;
+    *pid = strtol(d1 + 1, NULL, 10);
+    return *pid > 0;
+}
+
+int fs_cache_clean_tmp(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    char me[256];
+    host_tag(me, sizeof me);
+    time_t now = time(NULL);
+    int removed = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char host[256];
+        long pid;
+        if (!tmp_parse(e->d_name, host, sizeof host, &pid))
+            continue;
+        char path[8192];
+        struct stat st;
+        int k = snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (k < 0 || (size_t)k >= sizeof path || lstat(path, &st) || !S_ISREG(st.st_mode))
+            continue;
+        int dead = strcmp(host, me)
+                       ? now - st.st_mtim.tv_sec >= FS_CACHE_TMP_FOREIGN_AGE_S
+                       : pid != (long)getpid() && kill((pid_t)pid, 0) && errno == ESRCH;
+        if (dead && unlink(path) == 0)
+            removed++;
+    }
+    closedir(d);
+    return removed;
 }
 
 int fs_dcache_path(const char *dir, const char *pcap_path, const fs_dcache_id *id, char *out,
@@ -185,7 +323,9 @@ int fs_dcache_path(const char *dir, const char *pcap_path, const fs_dcache_id *i
         free(real);
         return -1;
     }
-    uint64_t f[5] = {id->dev, id->ino, id->size, (uint64_t)id->mtime_s, (uint64_t)id->mtime_ns};
+    uint64_t f[6] = {id->dev,           id->ino,
+                     id->size,          (uint64_t)id->mtime_s,
+                     (uint64_t)id->mtime_ns, id->sample};
     XXH3_64bits_reset(st);
     XXH3_64bits_update(st, real, strlen(real) + 1);
     XXH3_64bits_update(st, f, sizeof f);
@@ -212,8 +352,6 @@ struct fs_dcache_w {
     int           err_no;        /* first write error (errno) */
     int           bad_linktype;  /* a packet of another link type was added */
 };
-
-static atomic_uint tmp_seq;
 
 static void w_free(fs_dcache_w *w)
 {
@@ -265,7 +403,7 @@ int fs_dcache_w_open(fs_dcache_w **out, const char *dest, const fs_dcache_id *id
     }
     w->fd = -1;
     w->linktype = linktype;
-    size_t tl = strlen(dest) + 64;
+    size_t tl = strlen(dest) + 320;
     w->dest = strdup(dest);
     w->tmp = malloc(tl);
     w->buf = malloc(DC_BUF);
@@ -275,8 +413,7 @@ int fs_dcache_w_open(fs_dcache_w **out, const char *dest, const fs_dcache_id *id
         w_free(w);
         return -1;
     }
-    snprintf(w->tmp, tl, "%s.tmp.%ld.%u", dest, (long)getpid(),
-             atomic_fetch_add(&tmp_seq, 1u));
+    fs_cache_tmp_name(dest, w->tmp, tl);
     w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (w->fd < 0) {
         snprintf(err, errlen, "%s: cannot create decoded-trace cache: %s", w->tmp,
@@ -302,6 +439,7 @@ int fs_dcache_w_open(fs_dcache_w **out, const char *dest, const fs_dcache_id *id
     h.size = id->size;
     h.mtime_s = id->mtime_s;
     h.mtime_ns = id->mtime_ns;
+    h.sample = id->sample;
     h.path_len = (uint32_t)pl;
     memset(w->buf, 0, h.hdr_size);
     memcpy(w->buf, &h, sizeof h);
@@ -455,21 +593,6 @@ static int r_corrupt(char *err, size_t errlen, const char *path, const char *wha
  * The mapping is only used for the header and trailer. */
 #define R_WINDOW ((size_t)4 << 20)
 
-/* Reads n bytes at off into b; returns the bytes read (short at EOF/error). */
-static size_t r_pread(int fd, uint8_t *b, size_t n, uint64_t off)
-{
-    size_t got = 0;
-    while (got < n) {
-        ssize_t k = pread(fd, b + got, n - got, (off_t)(off + got));
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            break;
-        got += (size_t)k;
-    }
-    return got;
-}
-
 /* XXH3-64 of the first n bytes of the file, window by window; sets *ok to 0
  * if the file could not be read whole. */
 static uint64_t r_checksum(fs_dcache_r *r, size_t n, int *ok)
@@ -548,7 +671,8 @@ static int r_validate(fs_dcache_r *r, const char *path, const fs_dcache_id *id,
         return 1;
     }
     if (id && (h->dev != id->dev || h->ino != id->ino || h->size != id->size ||
-               h->mtime_s != id->mtime_s || h->mtime_ns != id->mtime_ns)) {
+               h->mtime_s != id->mtime_s || h->mtime_ns != id->mtime_ns ||
+               h->sample != id->sample)) {
         snprintf(err, errlen, "%s: decoded-trace cache is stale (the pcap %.*s changed or "
                  "is another file)", path, (int)(h->path_len < 200 ? h->path_len : 200),
                  (const char *)m + sizeof *h);

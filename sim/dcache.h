@@ -59,15 +59,46 @@
 #include "fs.h"
 #include "reader.h"
 
-/* Identity of a source capture file, from stat(2). */
+/* Bytes read from each end of a file for its content sample. */
+#define FS_DCACHE_SAMPLE_BYTES ((uint64_t)1 << 20)
+
+/* Identity of a source capture file: stat(2) and a content sample, so that
+ * a file rewritten in place with its size and modification time kept
+ * (cp over it, then touch -r) is seen as changed unless the rewrite leaves
+ * its first and last MiB as they were. */
 typedef struct fs_dcache_id {
     uint64_t dev, ino, size;
     int64_t  mtime_s, mtime_ns;
+    uint64_t sample;   /* XXH3-64 of the size (u64, native order), the first
+                          FS_DCACHE_SAMPLE_BYTES and the last
+                          FS_DCACHE_SAMPLE_BYTES of the file (the whole file,
+                          once, when it is at most twice that long)        */
 } fs_dcache_id;
 
-/* Fills *id from stat(pcap_path). Returns 0, or -1 with a one-line message
- * naming the file. */
+/* Fills *id from fstat and the content sample of pcap_path (a regular file:
+ * a pipe or device has no identity and is never cached). Returns 0, or -1
+ * with a one-line message naming the file. Used by every cache that is
+ * keyed by a trace: the decoded-trace cache, the ground-truth cache's index
+ * (traces.tsv) and the identity of a sweep's points. */
 int fs_dcache_id_of(const char *pcap_path, fs_dcache_id *id, char *err, size_t errlen);
+
+/* ---- temporary files of the caches ----------------------------------------
+ * Every cache file is written under a temporary name ending in
+ * ".tmp.HOST.PID.N" (HOST: this machine's name with every character other
+ * than letters, digits, '_' and '-' made '_'; PID: the writer's process id;
+ * N: a per-process counter) and renamed into place when complete. A writer
+ * killed before its commit leaves the temporary file behind;
+ * fs_cache_clean_tmp removes, in one directory, every such file whose
+ * writer is gone: HOST is this machine and PID is no running process, or
+ * HOST is another machine and the file has not been modified for
+ * FS_CACHE_TMP_FOREIGN_AGE_S seconds. Files of live writers are kept. */
+#define FS_CACHE_TMP_FOREIGN_AGE_S (24 * 3600)
+
+/* Writes "PREFIX.tmp.HOST.PID.N" into out; -1 if it does not fit. */
+int fs_cache_tmp_name(const char *prefix, char *out, size_t n);
+/* Removes the temporary files of dead writers in dir (see above); returns
+ * how many were removed. Errors are ignored (the cache is an optimisation). */
+int fs_cache_clean_tmp(const char *dir);
 
 /* Cache file name for a pcap in a cache directory:
  * DIR/<16 hex digits of XXH3-64 over realpath(pcap) and *id>.fsd. The
@@ -79,8 +110,9 @@ int fs_dcache_path(const char *dir, const char *pcap_path, const fs_dcache_id *i
 /* ---- writing -------------------------------------------------------------- */
 typedef struct fs_dcache_w fs_dcache_w;
 
-/* Creates the temp file DEST.tmp.<pid>.<n> (n: a per-process counter, so
- * two writers of one process never share a temp file) and writes the header.
+/* Creates the temp file DEST.tmp.HOST.PID.N (fs_cache_tmp_name; N: a
+ * per-process counter, so two writers of one process never share a temp
+ * file) and writes the header.
  * pcap_path is recorded as given. Returns 0, or -1 with a one-line message
  * (nothing is left behind). */
 int  fs_dcache_w_open(fs_dcache_w **w, const char *dest, const fs_dcache_id *id,

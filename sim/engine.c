@@ -1,6 +1,7 @@
 /* flowsim — the engine (see engine.h). Copyright (C) 2026 the flowsim
  * authors. GPL-3.0-or-later. */
 #include "engine.h"
+#include "dcache.h"
 #include "fdlimit.h"
 
 #include <arpa/inet.h>
@@ -133,9 +134,9 @@ const fs_param_def fs_run_params_def[] = {
     {"decode_cache", FS_P_STRING, R(decode_cache), "off", "directory",
      "decoded-trace cache: a pcap read for the first time is also written there in decoded "
      "form (about 56 bytes per IPv4 packet), and later runs replay it instead of reading "
-     "and decoding the pcap; a cache is used while the pcap's path, size, inode and "
-     "modification time are unchanged; auto = the truth cache's default directory; off = "
-     "none. Pipelines with a BPF filter need the raw frames: the run then reads the pcaps",
+     "and decoding the pcap; a cache is used while the pcap's path, size, inode, "
+     "modification time and content sample (a hash of its first and last MiB) are "
+     "unchanged; auto = the truth cache's default directory; off = none. Pipelines with a BPF filter need the raw frames: the run then reads the pcaps",
      0, 0, NULL, 0},
     {"out", FS_P_STRING, R(out), "results/run", "directory", "output directory", 0, 0, NULL, 0},
     {"progress", FS_P_ENUM, R(progress), "auto", "",
@@ -766,15 +767,16 @@ static const char *cache_dir_of(const char *c, char *buf, size_t n)
 
 
 /* The truth cache is keyed by the traces' SHA-256. To know it before
- * reading, DIR/traces.tsv remembers, per file, (real path, size, mtime, inode)
- * -> sha256 from earlier runs, as make trusts modification times. The reader
- * recomputes the hash during the pass, and a mismatch is reported. */
-static int index_lookup(const char *dir, const char *path, char sha[65])
+ * reading, DIR/traces.tsv remembers, per file, (real path, size, mtime,
+ * inode, content sample) -> sha256 from earlier runs: the identity of
+ * fs_dcache_id_of, whose content sample (a hash of the size and the first
+ * and last MiB) catches a file rewritten in place with its size and time
+ * kept. Lines of an older layout (no sample) never match. When the reader
+ * reads the trace itself it recomputes the hash during the pass, and a
+ * mismatch is reported. */
+static int index_find(const char *dir, const char *rp, const fs_dcache_id *id, char sha[65])
 {
-    char idx[4200], rp[PATH_MAX];
-    struct stat st;
-    if (!realpath(path, rp) || stat(rp, &st))
-        return -1;
+    char idx[4200];
     snprintf(idx, sizeof idx, "%s/traces.tsv", dir);
     FILE *f = fopen(idx, "r");
     if (!f)
@@ -783,13 +785,14 @@ static int index_lookup(const char *dir, const char *path, char sha[65])
     int found = -1;
     while (fgets(line, sizeof line, f)) {
         char p[PATH_MAX], h[65];
-        unsigned long long size, ino;
+        unsigned long long size, ino, sample;
         long long mt;
-        if (sscanf(line, "%4095[^\t]\t%llu\t%lld\t%llu\t%64s", p, &size, &mt, &ino, h) != 5)
+        if (sscanf(line, "%4095[^\t]\t%llu\t%lld\t%llu\t%llx\t%64s", p, &size, &mt, &ino,
+                   &sample, h) != 6 || strlen(h) != 64)
             continue;
-        if (!strcmp(p, rp) && size == (unsigned long long)st.st_size &&
-            mt == (long long)st.st_mtim.tv_sec * FS_NS_PER_S + st.st_mtim.tv_nsec &&
-            ino == (unsigned long long)st.st_ino) {
+        if (!strcmp(p, rp) && size == id->size &&
+            mt == id->mtime_s * FS_NS_PER_S + id->mtime_ns && ino == id->ino &&
+            sample == id->sample) {
             memcpy(sha, h, 65);
             found = 0;
         }
@@ -798,16 +801,26 @@ static int index_lookup(const char *dir, const char *path, char sha[65])
     return found;
 }
 
+static int index_lookup(const char *dir, const char *path, char sha[65])
+{
+    char rp[PATH_MAX], e[512];
+    fs_dcache_id id;
+    if (!realpath(path, rp) || fs_dcache_id_of(rp, &id, e, sizeof e))
+        return -1;
+    return index_find(dir, rp, &id, sha);
+}
+
 static void index_remember(const char *dir, const char *path, const char *sha)
 {
-    char idx[4200], rp[PATH_MAX], tmp[4300];
-    struct stat st;
+    char idx[4200], rp[PATH_MAX], tmp[4600], e[512];
+    fs_dcache_id id;
     char have[65];
-    if (!realpath(path, rp) || stat(rp, &st) ||
-        (index_lookup(dir, path, have) == 0 && !strcmp(have, sha)))
+    if (!realpath(path, rp) || fs_dcache_id_of(rp, &id, e, sizeof e) ||
+        (index_find(dir, rp, &id, have) == 0 && !strcmp(have, sha)))
         return;
     snprintf(idx, sizeof idx, "%s/traces.tsv", dir);
-    snprintf(tmp, sizeof tmp, "%s/traces.tsv.%d", dir, (int)getpid());
+    if (fs_cache_tmp_name(idx, tmp, sizeof tmp))
+        return;
     FILE *in = fopen(idx, "r"), *out = fopen(tmp, "w");
     if (!out) {
         if (in)
@@ -824,9 +837,9 @@ static void index_remember(const char *dir, const char *path, const char *sha)
     }
     if (in)
         fclose(in);
-    fprintf(out, "%s\t%llu\t%lld\t%llu\t%s\n", rp, (unsigned long long)st.st_size,
-            (long long)st.st_mtim.tv_sec * FS_NS_PER_S + st.st_mtim.tv_nsec,
-            (unsigned long long)st.st_ino, sha);
+    fprintf(out, "%s\t%llu\t%lld\t%llu\t%016llx\t%s\n", rp, (unsigned long long)id.size,
+            (long long)(id.mtime_s * FS_NS_PER_S + id.mtime_ns), (unsigned long long)id.ino,
+            (unsigned long long)id.sample, sha);
     if (fclose(out) == 0)
         rename(tmp, idx);
     else
@@ -859,13 +872,23 @@ static void truth_cache_path(runctx *rc, const char *dir, const char *comb, int 
 
 /* Before the pass: read each truth from the cache when the traces' hashes
  * are known from the index and a valid cache file exists; otherwise compute
- * it and write it to a temporary file, named for good after the pass. */
+ * it and write it to a temporary file, named for good after the pass. A
+ * damaged cache file is reported on stderr and its truth computed (and
+ * rewritten); a directory that cannot be created or written is reported on
+ * stderr and the run goes on without the cache. Temporary files of killed
+ * writers are removed first (fs_cache_clean_tmp). */
 static int setup_truth_cache(runctx *rc, const char *const *traces, int ntraces)
 {
     char buf[4096];
     const char *dir = cache_dir_of(rc->cfg->truth_cache, buf, sizeof buf);
-    if (!dir || mkdir_p(dir))
+    if (!dir)
         return 0;
+    if (mkdir_p(dir)) {
+        fprintf(stderr, "flowsim: %s: cannot create the ground-truth cache directory: %s "
+                "(running without it)\n", dir, strerror(errno));
+        return 0;
+    }
+    fs_cache_clean_tmp(dir);
     snprintf(rc->cache_dir, sizeof rc->cache_dir, "%s", dir);
     char **shas = calloc((size_t)ntraces, sizeof *shas);
     if (!shas)
@@ -881,6 +904,7 @@ static int setup_truth_cache(runctx *rc, const char *const *traces, int ntraces)
     for (int i = 0; i < ntraces; i++)
         free(shas[i]);
     free(shas);
+    int unwritable = 0;
     for (int kc = 0; kc < KC__COUNT; kc++) {
         if (!rc->truth_used[kc])
             continue;
@@ -894,9 +918,20 @@ static int setup_truth_cache(runctx *rc, const char *const *traces, int ntraces)
                 rc->truth_cached[kc] = 1;
                 continue;
             }
+            if (r == 2)
+                fprintf(stderr, "flowsim: %s; computing the ground truth again\n", rc->err);
+            rc->err[0] = 0;
         }
-        snprintf(path, sizeof path, "%s/truth-tmp-%d-k%d.tmp", dir, (int)getpid(), kc);
-        fs_truth_cache_write(&rc->truth[kc], path);
+        if (!unwritable) {
+            char prefix[4300], e[4700] = "temporary file name too long";
+            snprintf(prefix, sizeof prefix, "%s/truth-k%d", dir, kc);
+            if (fs_cache_tmp_name(prefix, path, sizeof path) ||
+                fs_truth_cache_write(&rc->truth[kc], path, e, sizeof e)) {
+                fprintf(stderr, "flowsim: %s: cannot write the ground-truth cache (%s); running "
+                        "without it\n", dir, e);
+                unwritable = 1;
+            }
+        }
     }
     return 0;
 }
@@ -1640,6 +1675,12 @@ static int write_manifest(runctx *rc, int argc, char **argv)
         json_object_object_add(t, "size_bytes", json_object_new_int64((int64_t)fi->size_bytes));
         json_object_object_add(t, "sha256",
                                fi->sha256_done ? json_object_new_string(fi->sha256) : NULL);
+        json_object_object_add(t, "sha256_source", json_object_new_string(
+                                   !fi->sha256_done ? "not read to its end" :
+                                   fi->dcache == FS_DCACHE_REPLAYED ?
+                                   "decoded-trace cache (the file was not read: identified by "
+                                   "stat and a hash of its size and first and last MiB)" :
+                                   "computed from the file in this run"));
         json_object_object_add(t, "format", json_object_new_string(fi->is_pcapng ? "pcapng" : "pcap"));
         json_object_object_add(t, "link_type", json_object_new_string(fi->linktype_name));
         static const char *const dcache_use[] = {"no", "replayed", "written"};
@@ -1916,11 +1957,13 @@ int fs_run(const fs_run_cfg *cfg, const char *const *traces, int ntraces,
             dc = NULL;
     if (dc) {
         snprintf(dcdir, sizeof dcdir, "%s/decoded", dc);
-        if (mkdir_p(dcdir))
+        if (mkdir_p(dcdir)) {
             fprintf(stderr, "flowsim: %s: cannot create the decoded-trace cache directory: %s "
                     "(running without it)\n", dcdir, strerror(errno));
-        else
+        } else {
+            fs_cache_clean_tmp(dcdir);
             ro.decode_cache = dcdir;
+        }
     }
     if (fs_reader_open_opts(&rc->reader, traces, ntraces, &ro, rc->err, sizeof rc->err)) {
         fprintf(stderr, "flowsim: %s\n", rc->err);

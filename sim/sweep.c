@@ -4,7 +4,9 @@
  * meaning to its sections and keys and expands the value expressions (lists
  * and ranges) into grid points. A point is one pipeline over one trace; its
  * identity (and the name of its result file) is a hash of the trace (path,
- * size, modification time), the pipeline's full canonical parameter set and
+ * size, modification time and content sample: fs_dcache_id_of's hash of the
+ * size and first and last MiB, so a trace rewritten in place with its size
+ * and time kept is a new trace), the pipeline's full canonical parameter set and
  * the run options that change results, so a rerun finds every finished
  * point, whatever shards computed it.
  *
@@ -46,6 +48,7 @@
 #include <xxhash.h>
 
 #include "algo.h"
+#include "dcache.h"
 #include "engine.h"
 #include "fdlimit.h"
 #include "rng.h"
@@ -253,6 +256,7 @@ typedef struct sw_trace {
     char    *real;        /* realpath, for the progress bar            */
     uint64_t size;
     int64_t  mtime_ns;
+    uint64_t sample;      /* content sample (fs_dcache_id_of)           */
 } sw_trace;
 
 typedef struct sw_point {
@@ -888,8 +892,18 @@ static int add_trace(fs_sweep *sw, const char *sec, const char *text, int line, 
         free(t->real);
         goto oom;
     }
-    t->size = (uint64_t)st.st_size;
-    t->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    fs_dcache_id id;
+    char e2[1024];
+    if (fs_dcache_id_of(path, &id, e2, sizeof e2)) {
+        free(t->text);
+        free(t->path);
+        free(t->real);
+        ERRL(line, "[%s] traces: %s", sec, e2);
+        return -1;
+    }
+    t->size = id.size;
+    t->mtime_ns = id.mtime_s * 1000000000 + id.mtime_ns;
+    t->sample = id.sample;
     *idx = (int)sw->ntr++;
     return 0;
 oom:
@@ -1100,10 +1114,12 @@ static int add_point(fs_sweep *sw, smap *seen, int sec, int tr, const char *spec
                            "timeseries"};
     char ident[16384];
     size_t k = (size_t)snprintf(ident, sizeof ident, "flowsim-sweep-point 1\nversion=%s\n"
-                                "rng=%s\ntrace=%s\nsize=%llu\nmtime=%lld\nalgorithm=%s\n"
-                                "params=%s\n", FS_VERSION, FS_RNG_RULE, sw->tr[tr].text,
-                                (unsigned long long)sw->tr[tr].size,
-                                (long long)sw->tr[tr].mtime_ns, ps.algo->name, ps.params_all);
+                                "rng=%s\ntrace=%s\nsize=%llu\nmtime=%lld\nsample=%016llx\n"
+                                "algorithm=%s\nparams=%s\n", FS_VERSION, FS_RNG_RULE,
+                                sw->tr[tr].text, (unsigned long long)sw->tr[tr].size,
+                                (long long)sw->tr[tr].mtime_ns,
+                                (unsigned long long)sw->tr[tr].sample, ps.algo->name,
+                                ps.params_all);
     for (size_t i = 0; i < sizeof names / sizeof names[0] && k < sizeof ident; i++) {
         char v[256];
         fs_param_format(fs_params_find(fs_run_params_def, fs_run_nparams, names[i]), c, v,

@@ -7,17 +7,28 @@
  *           { fs_key (44 bytes), u64 packets, u64 bytes, u32 syn packets }
  *           (bins in increasing order, only bins with packets)
  *   end     i64 INT64_MAX, u64 total packets, u64 total bytes
- * A file is written as path.tmp and renamed when the whole trace has been
- * read, so a file at `path` is always complete.
+ *   checksum the last 8 bytes: XXH3-64 (seed 0) over every byte before
+ *           them, big-endian (the decoded-trace cache's rule, dcache.c)
+ * A file is written under a temporary name and renamed when the whole trace
+ * has been read, so a file at `path` is complete unless damaged after the
+ * fact; reading checks the checksum over the whole file before the
+ * structure, and a mismatch makes the file unusable (fs_truth_cache_read
+ * returns 2: the caller warns and computes the truth again). Format
+ * version 1 had no checksum: such a file is foreign (0) and replaced.
  *
  * Copyright (C) 2026 the flowsim authors. GPL-3.0-or-later. */
 #include "truth.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <xxhash.h>
+
 #define CACHE_MAGIC "FSTRUTH1"
-#define CACHE_VERSION 1u
+#define CACHE_VERSION 2u   /* 2: XXH3-64 checksum at the end */
+#define CACHE_HDR 24       /* magic, version, key config, bin length */
+#define CACHE_WIN ((size_t)1 << 20)   /* read window of the checksum */
 #define END_MARK INT64_MAX
 
 int fs_truth_init(fs_truth *t, int keycfg, const fs_binning *b, uint64_t seed)
@@ -99,19 +110,26 @@ static void mark_tcp_new(fs_truth *t, fs_truth_ent *e, uint64_t h)
 }
 
 /* ---- cache writing -------------------------------------------------------- */
+/* Writes n bytes to the cache file and into its checksum; 1 if written. */
+static int cw(fs_truth *t, const void *p, size_t n)
+{
+    XXH3_64bits_update(t->cache_xs, p, n);
+    return fwrite(p, n, 1, t->cache_out) == 1;
+}
+
 static void write_bin(fs_truth *t, const fs_tbin *b)
 {
     FILE *f = t->cache_out;
     if (!f || t->cache_error)
         return;
     uint64_t n = b->tab.n;
-    int ok = fwrite(&b->bin, sizeof b->bin, 1, f) == 1 && fwrite(&n, sizeof n, 1, f) == 1;
+    int ok = cw(t, &b->bin, sizeof b->bin) && cw(t, &n, sizeof n);
     for (uint32_t i = 0; ok && i < b->tab.hwm; i++) {
         if (!fs_ftab_live(&b->tab, i))
             continue;
         const fs_truth_ent *e = fs_ftab_ent(&b->tab, i);
-        ok = fwrite(&e->key, sizeof e->key, 1, f) == 1 && fwrite(&e->pkts, 8, 1, f) == 1 &&
-             fwrite(&e->bytes, 8, 1, f) == 1 && fwrite(&e->syn, 4, 1, f) == 1;
+        ok = cw(t, &e->key, sizeof e->key) && cw(t, &e->pkts, 8) && cw(t, &e->bytes, 8) &&
+             cw(t, &e->syn, 4);
     }
     if (!ok)
         t->cache_error = 1;
@@ -222,23 +240,91 @@ static int cache_valid(const fs_truth *t, FILE *f)
             return 0;
         prev = bin;
     }
-    if (read_exact(f, tot, 16))
-        return 0;
-    char extra;
-    return fread(&extra, 1, 1, f) == 0 && feof(f);
+    return read_exact(f, tot, 16) == 0;
+}
+
+static int corrupt(const char *path, const char *what, char *err, size_t errlen)
+{
+    snprintf(err, errlen, "%s: ground-truth cache is corrupt (%s)", path, what);
+    return 2;
+}
+
+/* Checks the checksum of the file (size bytes): 0 good, -1 mismatch or
+ * unreadable (message in err). Leaves f anywhere. */
+static int check_sum(FILE *f, long size, const char *path, char *err, size_t errlen)
+{
+    unsigned char *buf = malloc(CACHE_WIN);
+    XXH3_state_t *xs = XXH3_createState();
+    int ok = buf && xs && fseek(f, 0, SEEK_SET) == 0;
+    if (ok)
+        XXH3_64bits_reset(xs);
+    for (long done = 0; ok && done < size - 8;) {
+        size_t want = (size_t)(size - 8 - done) < CACHE_WIN ? (size_t)(size - 8 - done)
+                                                            : CACHE_WIN;
+        ok = fread(buf, 1, want, f) == want;
+        if (ok)
+            XXH3_64bits_update(xs, buf, want);
+        done += (long)want;
+    }
+    unsigned char tail[8];
+    ok = ok && fread(tail, 1, 8, f) == 8;
+    uint64_t want = 0;
+    for (int i = 0; ok && i < 8; i++)
+        want = want << 8 | tail[i];
+    int good = ok && XXH3_64bits_digest(xs) == want;
+    if (!buf || !xs)
+        snprintf(err, errlen, "%s: out of memory", path);
+    else if (!good)
+        corrupt(path, ok ? "checksum mismatch: damaged or truncated" : "cannot read it whole",
+                err, errlen);
+    XXH3_freeState(xs);
+    free(buf);
+    return good ? 0 : -1;
 }
 
 int fs_truth_cache_read(fs_truth *t, const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return 0;
-    /* cache_valid skips entries with fseek, which succeeds past the end of
-     * a file cut short; the end mark must also be where the file ends. */
-    long end = cache_valid(t, f) ? ftell(f) : -1;
-    if (end < 0 || fseek(f, 0, SEEK_END) || ftell(f) != end || fseek(f, 24, SEEK_SET)) {
+    if (!f) {
+        if (errno == ENOENT)
+            return 0;
+        snprintf(err, errlen, "%s: cannot open ground-truth cache: %s", path, strerror(errno));
+        return 2;
+    }
+    /* the version first: a file of another version is foreign, not damaged */
+    char magic[8];
+    uint32_t ver;
+    if (read_exact(f, magic, 8) || memcmp(magic, CACHE_MAGIC, 8) || read_exact(f, &ver, 4)) {
         fclose(f);
+        return corrupt(path, "not a ground-truth cache file", err, errlen);
+    }
+    if (ver != CACHE_VERSION) {
+        fclose(f);
+        snprintf(err, errlen, "%s: ground-truth cache of format version %u", path,
+                 (unsigned)ver);
         return 0;
+    }
+    long size = fseek(f, 0, SEEK_END) ? -1 : ftell(f);
+    if (size < CACHE_HDR + 8 + 24) {
+        fclose(f);
+        return corrupt(path, "file too short", err, errlen);
+    }
+    if (check_sum(f, size, path, err, errlen)) {
+        fclose(f);
+        return 2;
+    }
+    /* cache_valid skips entries with fseek, which succeeds past the end of
+     * a file cut short; the end mark must also be where the checksum is.
+     * A good checksum over another key configuration or bin length is a
+     * foreign file (cannot happen under the cache's file names). */
+    if (fseek(f, 0, SEEK_SET)) {
+        fclose(f);
+        return corrupt(path, "cannot read it", err, errlen);
+    }
+    long end = cache_valid(t, f) ? ftell(f) : -1;
+    if (end < 0 || end != size - 8 || fseek(f, CACHE_HDR, SEEK_SET)) {
+        fclose(f);
+        return corrupt(path, "bad structure in spite of a good checksum", err, errlen);
     }
     free(t->cache_path);
     t->cache_path = strdup(path);
@@ -251,23 +337,30 @@ int fs_truth_cache_read(fs_truth *t, const char *path, char *err, size_t errlen)
     return 1;
 }
 
-void fs_truth_cache_write(fs_truth *t, const char *tmp_path)
+int fs_truth_cache_write(fs_truth *t, const char *tmp_path, char *err, size_t errlen)
 {
     t->cache_tmp = strdup(tmp_path);
-    if (!t->cache_tmp)
-        return;
+    t->cache_xs = XXH3_createState();
+    if (!t->cache_tmp || !t->cache_xs) {
+        snprintf(err, errlen, "%s: out of memory", tmp_path);
+        fs_truth_cache_abort(t);
+        return -1;
+    }
     t->cache_out = fopen(t->cache_tmp, "wb");
     if (!t->cache_out) {
         /* The cache is an optimisation: carry on without it. */
+        snprintf(err, errlen, "%s: cannot create: %s", tmp_path, strerror(errno));
         free(t->cache_tmp);
         t->cache_tmp = NULL;
-        return;
+        fs_truth_cache_abort(t);
+        return -1;
     }
+    XXH3_64bits_reset(t->cache_xs);
     uint32_t ver = CACHE_VERSION, kc = (uint32_t)t->keycfg;
-    if (fwrite(CACHE_MAGIC, 8, 1, t->cache_out) != 1 || fwrite(&ver, 4, 1, t->cache_out) != 1 ||
-        fwrite(&kc, 4, 1, t->cache_out) != 1 ||
-        fwrite(&t->binning.len, 8, 1, t->cache_out) != 1)
+    if (!cw(t, CACHE_MAGIC, 8) || !cw(t, &ver, 4) || !cw(t, &kc, 4) ||
+        !cw(t, &t->binning.len, 8))
         t->cache_error = 1;
+    return 0;
 }
 
 int fs_truth_cache_commit(fs_truth *t, const char *final_path)
@@ -347,9 +440,13 @@ void fs_truth_finish(fs_truth *t)
     complete_upto(t, INT64_MAX);
     if (t->cache_out) {
         int64_t end = END_MARK;
-        int ok = !t->cache_error && fwrite(&end, 8, 1, t->cache_out) == 1 &&
-                 fwrite(&t->pkts, 8, 1, t->cache_out) == 1 &&
-                 fwrite(&t->bytes, 8, 1, t->cache_out) == 1;
+        int ok = !t->cache_error && cw(t, &end, 8) && cw(t, &t->pkts, 8) &&
+                 cw(t, &t->bytes, 8);
+        unsigned char sum[8];
+        uint64_t h = XXH3_64bits_digest(t->cache_xs);
+        for (int i = 7; i >= 0; i--, h >>= 8)
+            sum[i] = (unsigned char)h;
+        ok = ok && fwrite(sum, 8, 1, t->cache_out) == 1;
         ok = (fclose(t->cache_out) == 0) && ok;
         t->cache_out = NULL;
         if (ok)
@@ -370,5 +467,7 @@ void fs_truth_cache_abort(fs_truth *t)
         free(t->cache_tmp);
         t->cache_tmp = NULL;
     }
+    XXH3_freeState(t->cache_xs);
+    t->cache_xs = NULL;
     t->cache_written = 0;
 }

@@ -72,6 +72,7 @@ typedef struct fs_truth {
     int        cache_error;
     int64_t    cache_next_bin; /* next bin to be read from cache_in      */
     int        cache_eof;
+    void      *cache_xs;       /* XXH3 state over the bytes written      */
 } fs_truth;
 
 int  fs_truth_init(fs_truth *t, int keycfg, const fs_binning *b, uint64_t seed);
@@ -91,14 +92,18 @@ int64_t fs_truth_next_bin(fs_truth *t, int64_t k);
 void fs_truth_release_below(fs_truth *t, int64_t k, int64_t *released_below);
 
 /* ---- disk cache ----
- * Reading: fs_truth_cache_read checks the whole file (header, every bin's
- * structure, the end mark) before using it; a missing, foreign or damaged
- * file returns 0 and the truth is computed instead. Writing: bins go to a
- * temporary file while the pass runs; fs_truth_cache_commit renames it to
- * its final name (known only once the traces' SHA-256 is) after a complete
- * pass; fs_truth_cache_abort removes it. */
+ * Reading: fs_truth_cache_read checks the whole file (checksum, header,
+ * every bin's structure, the end mark) before using it. Returns 1 (usable),
+ * 0 (no file, or a file of another format version, key configuration or
+ * bin length: compute the truth), 2 (the file is corrupt or truncated: err
+ * is one line naming it; compute the truth, the commit replaces the file),
+ * -1 (cannot read a checked file: err). Writing: bins go to a temporary
+ * file while the pass runs; fs_truth_cache_commit renames it to its final
+ * name (known only once the traces' SHA-256 is) after a complete pass;
+ * fs_truth_cache_abort removes it. fs_truth_cache_write returns 0, or -1
+ * with a one-line message naming the file (the truth is then not cached). */
 int  fs_truth_cache_read(fs_truth *t, const char *path, char *err, size_t errlen);
-void fs_truth_cache_write(fs_truth *t, const char *tmp_path);
+int  fs_truth_cache_write(fs_truth *t, const char *tmp_path, char *err, size_t errlen);
 int  fs_truth_cache_commit(fs_truth *t, const char *final_path);
 /* When reading from the cache: the trace clock reached now. */
 int  fs_truth_cache_read_until(fs_truth *t, fs_ns now, char *err, size_t errlen);

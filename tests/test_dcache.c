@@ -405,7 +405,7 @@ static void fake_info(fs_file_info *fi, uint64_t size)
     memcpy(fi->sha256, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", 65);
 }
 
-static const fs_dcache_id test_id = {1, 2, 1000, 1700000000, 999999999};
+static const fs_dcache_id test_id = {1, 2, 1000, 1700000000, 999999999, 0x5eed};
 
 /* Writes the hand-made set (repeated reps times) to path; 0 or -1. */
 static int write_handmade(const char *path, int reps, fs_pkt *pk, size_t *np)
@@ -447,7 +447,7 @@ TEST(dcache_handmade)
     size_t len;
     uint8_t *b = pcapw_read_file(path, &len);
     free(b);
-    CHECK_EQ_U(len, 88 + 24 /* "/some/trace.pcap", NUL, padding */ + 2 * (6 * 56 + 7 * 80) +
+    CHECK_EQ_U(len, 96 + 24 /* "/some/trace.pcap", NUL, padding */ + 2 * (6 * 56 + 7 * 80) +
                         (8 + 8 + 8 + 8 * FS_DEC__COUNT + 16 + 72 + 16) + 8);
     /* an empty cache (a capture without IP packets) */
     fs_dcache_w *w = NULL;
@@ -561,15 +561,17 @@ TEST(dcache_corrupt)
     CHECK(strstr(err, bad) == err);
     CHECK_EQ_I(open_rc(path, &test_id, DEC_VER + 1, err, sizeof err), 1);
     CHECK(strstr(err, "decoder version 7") != NULL && !strchr(err, '\n'));
-    static const int64_t delta[5][5] = {
-        {1, 0, 0, 0, 0}, {0, 1, 0, 0, 0}, {0, 0, 1, 0, 0}, {0, 0, 0, 1, 0}, {0, 0, 0, 0, -1}};
-    for (int k = 0; k < 5; k++) {
+    static const int64_t delta[6][6] = {
+        {1, 0, 0, 0, 0, 0}, {0, 1, 0, 0, 0, 0}, {0, 0, 1, 0, 0, 0}, {0, 0, 0, 1, 0, 0},
+        {0, 0, 0, 0, -1, 0}, {0, 0, 0, 0, 0, 1}};
+    for (int k = 0; k < 6; k++) {
         fs_dcache_id id = test_id;
         id.dev += (uint64_t)delta[k][0];
         id.ino += (uint64_t)delta[k][1];
         id.size += (uint64_t)delta[k][2];
         id.mtime_s += delta[k][3];
         id.mtime_ns += delta[k][4];
+        id.sample += (uint64_t)delta[k][5];   /* the same stat, other contents */
         CHECK_EQ_I(open_rc(path, &id, DEC_VER, err, sizeof err), 1);
         CHECK(strstr(err, "stale") != NULL && strstr(err, "/some/trace.pcap") != NULL);
     }
@@ -630,10 +632,10 @@ TEST(dcache_corrupt)
         CHECK_EQ_I(fs_dcache_w_commit(w, &fi, err, sizeof err), 0);
         size_t l1;
         uint8_t *o1 = pcapw_read_file(one, &l1);
-        CHECK(o1 && l1 == 88 + 8 + 56 + 208 + 8);
-        if (o1 && l1 == 88 + 8 + 56 + 208 + 8) {
-            CHECK_EQ_I(o1[96], 0x34);
-            o1[96] = 0x36;
+        CHECK(o1 && l1 == 96 + 8 + 56 + 208 + 8);
+        if (o1 && l1 == 96 + 8 + 56 + 208 + 8) {
+            CHECK_EQ_I(o1[104], 0x34);
+            o1[104] = 0x36;
             fix_checksum(o1, l1);
             pcapw_write_file(one, o1, l1);
             fs_dcache_r *r = NULL;

@@ -6,8 +6,14 @@
 #    ("decoded_cache": "written" in the manifest); later runs replay it
 #    ("replayed") and give byte-identical results, for several traces read
 #    together, several key configurations and the observation stage;
-#  - a cache is used while the pcap's path, size, inode and modification
-#    time are unchanged: a rewritten pcap is decoded again;
+#  - a cache is used while the pcap's path, size, inode, modification time
+#    and content sample (a hash of its size and first and last MiB) are
+#    unchanged: a rewritten pcap is decoded again, also one rewritten in
+#    place with its size and modification time kept (touch -r);
+#  - the manifest says where each trace's sha256 comes from (read in this
+#    run, or the decoded-trace cache);
+#  - temporary files of dead writers in DIR/decoded are removed by the next
+#    run;
 #  - a damaged cache is reported in one line, decoded again and rewritten;
 #  - a pipeline with a BPF filter needs the raw frames: the pcaps are read.
 set -u
@@ -62,6 +68,48 @@ grep -q 'decoding .* again' o4.err || bad "damaged cache: message does not say w
 cmp -s ref/results.csv o4/results.csv || bad "o4/results.csv differs"
 run o5 D || bad "run after the rewrite failed"
 [ "$(use o5)" = "replayed replayed replayed" ] || bad "after the rewrite: manifest says '$(use o5)'"
+src() { $PY -c 'import json,sys; t=json.load(open(sys.argv[1]))["traces"][0]; print(t["sha256"] + " " + t["sha256_source"])' "$1/manifest.json"; }
+case "$(src o5)" in "$(sha256sum a.pcap | cut -d' ' -f1) decoded-trace cache (the file was not read"*) ;;
+    *) bad "replayed: sha256 and its source: '$(src o5)'";; esac
+
+# a pcap rewritten in place with its size, inode and mtime kept: the content
+# sample catches it, the new packets are read (results equal a run without
+# the cache on the new contents) and the manifest has the new file's sha256
+cp a.pcap a0.pcap
+$PY - <<'PYEOF'
+d = bytearray(open('a0.pcap', 'rb').read())
+off, last = 24, None   # the last IPv4 frame on Ethernet of >= 100 bytes
+while off + 16 <= len(d):
+    cap = int.from_bytes(d[off + 8:off + 12], 'little')
+    p = off + 16 + 14
+    if cap >= 14 + 20 and d[off + 28:off + 30] == b'\x08\x00' and d[p] >> 4 == 4 and \
+       int.from_bytes(d[p + 2:p + 4], 'big') >= 100:
+        last = p
+    off += 16 + cap
+assert last is not None
+d[last + 2:last + 4] = (int.from_bytes(d[last + 2:last + 4], 'big') - 1).to_bytes(2, 'big')
+open('a1.pcap', 'wb').write(d)
+PYEOF
+touch -r a.pcap stamp
+cat a1.pcap > a.pcap; touch -r stamp a.pcap
+run rw0 off || bad "reference run on the rewritten pcap failed"
+cmp -s ref/results.csv rw0/results.csv && bad "test setup: the rewrite does not change the results"
+run rw D || bad "run after the in-place rewrite failed: $(cat rw.err)"
+[ "$(use rw)" = "written replayed replayed" ] || bad "in-place rewrite: manifest says '$(use rw)'"
+cmp -s rw0/results.csv rw/results.csv || bad "in-place rewrite: results differ from a run without the cache (old packets replayed?)"
+case "$(src rw)" in "$(sha256sum a.pcap | cut -d' ' -f1) computed from the file in this run") ;;
+    *) bad "in-place rewrite: sha256 and its source: '$(src rw)'";; esac
+cat a0.pcap > a.pcap; touch -r stamp a.pcap
+
+# temporary files: a dead writer's are removed, a live writer's kept
+host=$(uname -n | tr -c 'A-Za-z0-9_\n-' '_' | tr -d '\n')
+dead=$(sh -c 'echo $$')
+echo partial > "D/decoded/0123456789abcdef.fsd.tmp.$host.$dead.0"
+echo live > "D/decoded/0123456789abcdef.fsd.tmp.$host.$$.0"
+run o6 D || bad "run with a stale temporary file failed"
+[ "$(ls D/decoded | grep tmp)" = "0123456789abcdef.fsd.tmp.$host.$$.0" ] ||
+    bad "temporary files after the run: $(ls D/decoded | grep tmp)"
+rm -f D/decoded/*.tmp.*
 
 # a BPF filter reads the pcaps (the cache has no raw frames)
 rm -rf fr ff
