@@ -630,8 +630,8 @@ TEST(dcache_corrupt)
         CHECK_EQ_I(fs_dcache_w_commit(w, &fi, err, sizeof err), 0);
         size_t l1;
         uint8_t *o1 = pcapw_read_file(one, &l1);
-        CHECK(o1 && l1 == 88 + 8 + 56 + 208 + 8);
-        if (o1 && l1 == 88 + 8 + 56 + 208 + 8) {
+        CHECK(o1 && l1 == 88 + 8 + 56 + (128 + 8 * FS_DEC__COUNT) + 8);
+        if (o1 && l1 == 88 + 8 + 56 + (128 + 8 * FS_DEC__COUNT) + 8) {
             CHECK_EQ_I(o1[96], 0x34);
             o1[96] = 0x36;
             fix_checksum(o1, l1);
