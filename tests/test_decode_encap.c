@@ -1,18 +1,22 @@
 /* flowsim — known-answer tests of the encapsulations the decoder opens
  * (MPLS, PPPoE, 802.1ah PBB, alone, chained and behind VLAN tags), of IP
  * length fields of 0 (IPv6 jumbograms, TSO / BIG TCP captures), of their
- * counts by reason.
+ * counts by reason, and of the run's warning about frames not metered.
  * Frames are built by pcapw; every expected offset and length is worked
  * out by hand from the header layouts in the comments.
  * Copyright (C) 2026 the flowsim authors. GPL-3.0-or-later.
  */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fs.h"
 #include "reader.h"
+#include "unmetered.h"
+#include "harness.h"
 #include "pcapw.h"
 #include "tf.h"
 
@@ -22,6 +26,7 @@ void test_decode_encap_pbb(void);
 void test_decode_ppp_links(void);
 void test_decode_ip_len_zero(void);
 void test_decode_encap_counts(void);
+void test_decode_unmetered_warning(void);
 
 #define T0 (INT64_C(1700000000) * FS_NS_PER_S)
 #define A4 "192.0.2.1"
@@ -567,5 +572,113 @@ TEST(decode_encap_counts)
                     (unsigned long long)fi.status[k], (unsigned long long)exp[k]);
             CHECK(fi.status[k] == exp[k]);
         }
+    pcapw_rmdir(dir);
+}
+
+/* ---- the run's warning ------------------------------------------------------------ */
+
+/* Runs netflow over path (quiet: the warning goes to stderr) and keeps
+ * stderr in err (n bytes). Returns th_run's status; *out is the run dir. */
+static int run_capture(const char *path, const char *opts, char *out, size_t outn, char *err,
+                       size_t n)
+{
+    char tmp[] = "/tmp/flowsim-stderr-XXXXXX";
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        return -1;
+    fflush(stderr);
+    int saved = dup(2);
+    dup2(fd, 2);
+    const char *specs[] = { "netflow" };
+    int rc = th_run(&path, 1, specs, 1, opts, out, outn);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    ssize_t k = pread(fd, err, n - 1, 0);
+    err[k > 0 ? k : 0] = '\0';
+    close(fd);
+    unlink(tmp);
+    return rc;
+}
+
+TEST(decode_unmetered_warning)
+{
+    char dir[64], pppoe[128], mixed[128], out[256], err[4096];
+    CHECK(pcapw_tmpdir(dir, sizeof dir) == 0);
+
+    /* An all-PPPoE trace, as the tester's: 86 frames of 4 TCP flows, IPv4
+     * and IPv6, 100 + 10*i payload bytes. Every frame is metered: netflow's
+     * estimates are the truth, which is the sum of the IP lengths. */
+    snprintf(pppoe, sizeof pppoe, "%s/pppoe.pcap", dir);
+    pcapw *w = pcapw_open(pppoe, DLT_EN10MB, 1);
+    if (!w) { CHECK(w != NULL); return; }
+    double bytes = 0;
+    for (int i = 0; i < 86; i++) {
+        int fl = i % 4;
+        pcapw_pkt s = fl < 2 ? pcapw_tcp(A4, (uint16_t)(1000 + fl), B4, 80, FS_TCP_ACK)
+                             : pcapw_tcp(A6, (uint16_t)(1000 + fl), B6, 443, FS_TCP_ACK);
+        s.payload_len = (uint16_t)(100 + 10 * i);
+        s.n_encap = 1;
+        s.encap[0] = PCAPW_PPPOE;
+        CHECK(pcapw_put(w, T0 + (int64_t)i * FS_NS_PER_S / 10, &s) == 0);
+        bytes += (fl < 2 ? IP4 : IP6) + TCP + s.payload_len;
+    }
+    CHECK(pcapw_close(w) == 0);
+    CHECK_EQ_I(run_capture(pppoe, "bin=inf", out, sizeof out, err, sizeof err), 0);
+    double v[1];
+    CHECK_EQ_I(th_metric(out, 0, "all", "total", "all", "true_packets", v, 1), 1);
+    CHECK_EQ_U(v[0], 86);
+    CHECK_EQ_I(th_metric(out, 0, "all", "total", "all", "true_bytes", v, 1), 1);
+    CHECK_EQ_U(v[0], bytes);
+    CHECK_EQ_I(th_metric(out, 0, "all", "total", "all", "est_bytes", v, 1), 1);
+    CHECK_EQ_U(v[0], bytes);
+    CHECK_EQ_I(th_metric(out, 0, "all", "total", "all", "true_flows", v, 1), 1);
+    CHECK_EQ_U(v[0], 4);
+    CHECK(strstr(err, "warning") == NULL);
+    th_cleanup(out);
+
+    /* 90 IPv4 frames and 10 of an unknown ethertype (0x88b5, local
+     * experimental): 10% not metered. */
+    snprintf(mixed, sizeof mixed, "%s/mixed.pcap", dir);
+    w = pcapw_open(mixed, DLT_EN10MB, 1);
+    if (!w) { CHECK(w != NULL); return; }
+    for (int i = 0; i < 100; i++) {
+        pcapw_pkt s = pcapw_udp(A4, (uint16_t)(1 + i % 3), B4, 53);
+        if (i % 10 == 9) {
+            s.ipv = 0;
+            s.ethertype = 0x88b5;
+            s.payload_len = 46;
+        }
+        CHECK(pcapw_put(w, T0 + i, &s) == 0);
+    }
+    CHECK(pcapw_close(w) == 0);
+    CHECK_EQ_I(run_capture(mixed, "bin=inf", out, sizeof out, err, sizeof err), 0);
+    CHECK(strstr(err, "warning: 10 of 100 frames (10.0%) were not metered") != NULL);
+    CHECK(strstr(err, "not_ip 10") != NULL);
+    th_cleanup(out);
+    /* At the threshold (10% of 100 is 10, not more) and above it: none. */
+    CHECK_EQ_I(run_capture(mixed, "bin=inf,warn_unmetered=0.1", out, sizeof out, err,
+                           sizeof err), 0);
+    CHECK(strstr(err, "warning") == NULL);
+    th_cleanup(out);
+    CHECK_EQ_I(run_capture(mixed, "bin=inf,warn_unmetered=1", out, sizeof out, err,
+                           sizeof err), 0);
+    CHECK(strstr(err, "warning") == NULL);
+    th_cleanup(out);
+
+    /* The function itself: the top reasons, most frequent first, at most
+     * FS_UNMETERED_TOP of them; 0 warns on any frame dropped. */
+    fs_reader *r = NULL;
+    char e[256], msg[512];
+    CHECK_EQ_I(fs_reader_open(&r, (const char *const[]){ mixed }, 1, e, sizeof e), 0);
+    fs_pkt p;
+    while (fs_reader_next(r, &p, e, sizeof e) == 1)
+        ;
+    CHECK_EQ_I(fs_unmetered_warning(r, 0, msg, sizeof msg), 1);
+    CHECK(strstr(msg, "by reason: not_ip 10 (") != NULL);
+    CHECK_EQ_I(fs_unmetered_warning(r, 0.0999, msg, sizeof msg), 1);
+    CHECK_EQ_I(fs_unmetered_warning(r, 0.1, msg, sizeof msg), 0);
+    CHECK_STR(msg, "");
+    fs_reader_close(r);
     pcapw_rmdir(dir);
 }
