@@ -38,7 +38,7 @@
  *   not stored (always 0 on replay); nor are source, key_hash, data (set by
  *   the reader) or linktype (in the header). Records are multiples of 8
  *   bytes, so with an 8-byte header size every record is 8-byte aligned.
- *   trailer (struct dc_trailer: 208 bytes with 10 decode statuses)
+ *   trailer (struct dc_trailer: 128 + 8 bytes per decode status, 216 with 11)
  *     char[8] "FSDTRAIL", u64 records, u64 frames, u64 status[n_status],
  *     i64 first_ts, i64 last_ts, char[72] sha256 (64 hex digits, NUL, zeros),
  *     u64 body offset (= hdr_size), u64 trailer offset

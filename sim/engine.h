@@ -79,6 +79,7 @@ typedef struct fs_run_cfg {
     char    *out;          /* output directory               */
     int      progress;     /* 0 no, 1 yes, 2 auto (terminal) */
     int      quiet;        /* no summary table on stdout     */
+    double   warn_unmetered; /* fraction of frames (unmetered.h) */
 } fs_run_cfg;
 extern const fs_param_def fs_run_params_def[];
 extern const size_t fs_run_nparams;

@@ -89,6 +89,7 @@ typedef struct fs_pkt {
     X(TRUNC_IP,      "truncated_ip",     "capture ends inside the IP header or its extension headers") \
     X(BAD_VERSION,   "bad_ip_version",   "IP version field does not match the link type") \
     X(BAD_HEADER,    "bad_ip_header",    "IPv4 header length < 20 or total length < header length") \
+    X(UNKNOWN_LEN,   "unknown_ip_len",   "IPv4 total length 0 or IPv6 payload length 0 without a jumbo option (TSO / BIG TCP captures), and the frame was not captured whole") \
     X(UNSUP_LINK,    "unsupported_link", "link type the decoder does not handle")    \
     X(TRUNC_L4,      "truncated_l4",     "decoded, but ports/flags were not captured (counted as a packet, ports 0)") \
     X(FRAGMENT,      "fragment_later",   "decoded non-first IP fragment (counted as a packet, ports 0)") \

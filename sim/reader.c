@@ -20,10 +20,28 @@
  * Files are merged by the (clamped) timestamp; on ties the lower file index
  * goes first, so the order is deterministic.
  *
+ * Encapsulations. Between the link header and IP the decoder follows any
+ * chain of VLAN tags (802.1Q, 802.1ad, 0x9100), MPLS label stacks (0x8847,
+ * 0x8848: after the bottom-of-stack label the first nibble says IPv4 (4),
+ * IPv6 (6) or a pseudowire control word (0) followed by an Ethernet frame;
+ * an Ethernet pseudowire without a control word is not recognised), PPPoE
+ * session frames (0x8864 with PPP protocol 0x0021 IPv4, 0x0057 IPv6 or
+ * 0x0281/0x0283 MPLS; other PPP protocols such as LCP are not IP) and
+ * 802.1ah PBB (0x88e7: the I-TAG, then the customer's Ethernet header), in
+ * any order and depth; PPP links (DLT_PPP, PPP_SERIAL, PPP_ETHER) enter the
+ * same chain by their PPP protocol. The key's VLAN is the first tag met,
+ * whatever follows. Tunnels carried by IP (GRE, VXLAN, IP-in-IP, ...) are
+ * not opened: they are keyed by the outer header.
+ *
  * Lengths. ip_len is the IP total length from the header (IPv6: 40 + payload
- * length; an IPv6 jumbogram, payload length 0, therefore counts as 40 bytes —
- * jumbo payload options are not parsed), never the captured length, so
- * truncated captures (snaplen 64/96) still count the bytes the packet had.
+ * length), never the captured length, so truncated captures (snaplen 64/96)
+ * still count the bytes the packet had. An IPv6 jumbogram (payload length 0,
+ * RFC 2675) takes 40 + the hop-by-hop Jumbo Payload option's length. A
+ * length field of 0 with no such option (IPv4 total length or IPv6 payload
+ * length 0: segmentation-offload and BIG TCP captures of packets over 64 KiB)
+ * takes the length from the frame, everything after the link and
+ * encapsulation headers, when the frame was captured whole (caplen == len);
+ * otherwise the frame is dropped as unknown_ip_len.
  * When the capture, or the IP datagram itself, ends before the ports or the
  * TCP flags, the missing fields are 0 and the status is TRUNC_L4 (the packet
  * is still made). Ports that were captured are kept even when the TCP flags
@@ -67,6 +85,10 @@
 #define ETH_8021Q    0x8100  /* IEEE 802.1Q customer VLAN tag */
 #define ETH_8021AD   0x88a8  /* IEEE 802.1ad service (outer QinQ) tag */
 #define ETH_QINQ_OLD 0x9100  /* pre-standard QinQ tag some switches still send */
+#define ETH_MPLS_UC  0x8847  /* MPLS unicast label stack (RFC 3032) */
+#define ETH_MPLS_MC  0x8848  /* MPLS multicast (upstream-assigned) label stack */
+#define ETH_PPPOE_S  0x8864  /* PPPoE session stage (RFC 2516); 0x8863 discovery is not IP */
+#define ETH_PBB      0x88e7  /* IEEE 802.1ah backbone service instance tag (I-TAG) */
 #define VLAN_ID_MASK 0x0fff  /* the 12 VLAN id bits of a tag's TCI */
 
 #define ETH_HDR_LEN   14     /* dst MAC, src MAC, ethertype */
@@ -77,6 +99,21 @@
 #define SLL2_HDR_LEN  20     /* Linux cooked v2: protocol in the first 2 bytes */
 #define SLL2_TYPE_OFF 0
 #define NULL_HDR_LEN  4      /* BSD loopback: 4-byte address family */
+#define MPLS_LSE_LEN  4      /* one label stack entry: label, TC, S, TTL */
+#define MPLS_BOS      0x01   /* bottom-of-stack bit, in the entry's third byte */
+#define MPLS_PW_CW_LEN 4     /* pseudowire control word (RFC 4385), first nibble 0 */
+#define ETH_MACS_LEN  12     /* dst + src MAC of an inner Ethernet header */
+#define PBB_ITAG_LEN  4      /* I-TAG: PCP, DEI, UCA, reserved, 24-bit I-SID */
+#define PPPOE_HDR_LEN 6      /* ver/type, code, session id, length */
+#define PPPOE_VERTYPE 0x11   /* version 1, type 1 */
+#define PPPOE_CODE_SESSION 0x00  /* the code of every session-stage frame */
+#define PPP_PROTO_LEN 2
+#define PPP_IPV4      0x0021
+#define PPP_IPV6      0x0057
+#define PPP_MPLS_UC   0x0281
+#define PPP_MPLS_MC   0x0283
+#define PPP_ADDR      0xff   /* HDLC-like framing (RFC 1662): all-stations address */
+#define PPP_CTRL      0x03   /* ... and unnumbered-information control field */
 
 /* Address families in BSD loopback headers. AF_INET is 2 everywhere; AF_INET6
  * differs per BSD, and the capture may come from any of them.            */
@@ -95,6 +132,9 @@
 #define IPV6_HDR_LEN   40
 #define IPV6_FRAG_LEN  8
 #define IPV6_FRAG_M    0x0001  /* M (more fragments) flag of the fragment header */
+#define IPV6_OPT_PAD1  0x00    /* one-byte padding option (no length byte) */
+#define IPV6_OPT_JUMBO 0xc2    /* Jumbo Payload option (RFC 2675) */
+#define IPV6_JUMBO_LEN 4       /* its data: the 32-bit payload length */
 
 /* IP protocol numbers (IANA). */
 #define P_HOPOPTS  0
@@ -208,6 +248,37 @@ static int decode_l4(const uint8_t *d, uint32_t lim, uint32_t p, fs_pkt *pkt)
     }
 }
 
+/* The bytes of the frame from off to its end, when the frame was captured
+ * whole: the IP length of a datagram whose length field is 0. 0 if the
+ * capture was cut (then the length cannot be known). */
+static int frame_len(const fs_pkt *pkt, uint32_t off, uint32_t *len)
+{
+    if (pkt->caplen != pkt->wire_len || pkt->wire_len <= off)
+        return 0;
+    *len = pkt->wire_len - off;
+    return 1;
+}
+
+/* The Jumbo Payload option's length in the hop-by-hop header at h (hlen
+ * bytes, all captured), or 0 if it has none. */
+static uint32_t jumbo_len(const uint8_t *h, uint32_t hlen)
+{
+    uint32_t i = 2;  /* next header, header length */
+    while (i < hlen) {
+        if (h[i] == IPV6_OPT_PAD1) {
+            i++;
+            continue;
+        }
+        if (i + 2 > hlen)
+            break;
+        uint32_t olen = h[i + 1];
+        if (h[i] == IPV6_OPT_JUMBO && olen == IPV6_JUMBO_LEN && i + 2 + olen <= hlen)
+            return be32(h + i + 2);
+        i += 2 + olen;
+    }
+    return 0;
+}
+
 static int decode_ipv4(const uint8_t *d, uint32_t cap, uint32_t off, fs_pkt *pkt)
 {
     if (cap < off + IPV4_MIN_HDR)
@@ -215,10 +286,16 @@ static int decode_ipv4(const uint8_t *d, uint32_t cap, uint32_t off, fs_pkt *pkt
     const uint8_t *ip = d + off;
     uint32_t hl = (uint32_t)(ip[0] & 0x0f) * 4u;  /* IHL counts 32-bit words */
     uint32_t tot = be16(ip + 2);
-    if (hl < IPV4_MIN_HDR || tot < hl)
+    if (hl < IPV4_MIN_HDR || (tot && tot < hl))
         return FS_DEC_BAD_HEADER;
     if (cap < off + hl)
         return FS_DEC_TRUNC_IP;  /* options cut by the snaplen */
+    if (!tot) {  /* TSO / BIG TCP capture: the frame gives the length */
+        if (!frame_len(pkt, off, &tot))
+            return FS_DEC_UNKNOWN_LEN;
+        if (tot < hl)
+            return FS_DEC_BAD_HEADER;
+    }
 
     pkt->key.tos = ip[1];
     pkt->key.proto = ip[9];
@@ -259,6 +336,7 @@ static int decode_ipv6(const uint8_t *d, uint32_t cap, uint32_t off, fs_pkt *pkt
      * and is checked against cap, so the loop ends. */
     uint8_t nh = ip[6];
     uint32_t p = off + IPV6_HDR_LEN;
+    uint32_t jumbo = 0;  /* payload length from a Jumbo Payload option */
     for (;;) {
         uint32_t len;
         if (nh == P_HOPOPTS || nh == P_ROUTING || nh == P_DSTOPTS) {
@@ -289,14 +367,27 @@ static int decode_ipv6(const uint8_t *d, uint32_t cap, uint32_t off, fs_pkt *pkt
         }
         if (cap < p + len)
             return FS_DEC_TRUNC_IP;
+        /* The jumbo option is valid only in the hop-by-hop header, which
+         * only directly follows the IPv6 header (RFC 8200). */
+        if (!plen && nh == P_HOPOPTS && p == off + IPV6_HDR_LEN)
+            jumbo = jumbo_len(d + p, len);
         nh = d[p];
         p += len;
     }
     pkt->key.proto = nh;
     pkt->l3_end = (uint16_t)p;
-    /* Payload length 0 (jumbogram) gives no datagram end: use the capture. */
+    if (!plen) {  /* a jumbogram, or a BIG TCP capture without the option */
+        uint32_t flen;
+        if (jumbo)
+            plen = jumbo;
+        else if (frame_len(pkt, off, &flen) && flen > IPV6_HDR_LEN)
+            plen = flen - IPV6_HDR_LEN;
+        else
+            return FS_DEC_UNKNOWN_LEN;
+        pkt->ip_len = plen > UINT32_MAX - IPV6_HDR_LEN ? UINT32_MAX : IPV6_HDR_LEN + plen;
+    }
     uint32_t lim = cap;
-    if (plen && off + IPV6_HDR_LEN + plen < cap)
+    if (off + IPV6_HDR_LEN + (uint64_t)plen < cap)
         lim = off + IPV6_HDR_LEN + plen;
     return decode_l4(d, lim, p, pkt);
 }
@@ -313,31 +404,118 @@ static int decode_ip(const uint8_t *d, uint32_t cap, uint32_t off, int want, fs_
     return v == 4 ? decode_ipv4(d, cap, off, pkt) : decode_ipv6(d, cap, off, pkt);
 }
 
-/* Ethertype at type_off, payload (or the first VLAN tag's TCI) at off. The
- * same tag loop serves Ethernet and both Linux cooked headers, because
- * libpcap re-inserts stripped VLAN tags after the cooked header too. */
+/* The ethertype a PPP protocol number carries the same payload as; 0 for
+ * the PPP protocols that carry no IP (LCP, IPCP, CHAP, ...). */
+static uint16_t ppp_ethertype(uint16_t proto)
+{
+    switch (proto) {
+    case PPP_IPV4:    return ETH_IPV4;
+    case PPP_IPV6:    return ETH_IPV6;
+    case PPP_MPLS_UC: return ETH_MPLS_UC;
+    case PPP_MPLS_MC: return ETH_MPLS_MC;
+    default:          return 0;
+    }
+}
+
+/* Payload of ethertype type at off. The same loop serves Ethernet, both
+ * Linux cooked headers (libpcap re-inserts stripped VLAN tags after the
+ * cooked header too) and PPP. Each step peels one VLAN tag, MPLS label
+ * stack, PPPoE header or PBB I-TAG (see "Encapsulations" above) and
+ * advances off by at least 4 bytes, checked against cap, so the loop ends. */
+static int decode_type(const uint8_t *d, uint32_t cap, uint16_t type, uint32_t off,
+                       fs_pkt *pkt)
+{
+    int tagged = 0;
+    for (;;) {
+        switch (type) {
+        case ETH_8021Q:
+        case ETH_8021AD:
+        case ETH_QINQ_OLD:
+            if (cap < off + VLAN_TAG_LEN)
+                return FS_DEC_TRUNC_LINK;
+            if (!tagged) {  /* the key carries the outer VLAN only */
+                pkt->key.vlan = be16(d + off) & VLAN_ID_MASK;
+                tagged = 1;
+            }
+            type = be16(d + off + 2);
+            off += VLAN_TAG_LEN;
+            break;
+        case ETH_PBB:  /* I-TAG, then the customer frame's MACs and ethertype */
+            if (cap < off + PBB_ITAG_LEN + ETH_HDR_LEN)
+                return FS_DEC_TRUNC_LINK;
+            type = be16(d + off + PBB_ITAG_LEN + ETH_MACS_LEN);
+            off += PBB_ITAG_LEN + ETH_HDR_LEN;
+            break;
+        case ETH_PPPOE_S:
+            if (cap < off + PPPOE_HDR_LEN + PPP_PROTO_LEN)
+                return FS_DEC_TRUNC_LINK;
+            if (d[off] != PPPOE_VERTYPE || d[off + 1] != PPPOE_CODE_SESSION)
+                return FS_DEC_NOT_IP;
+            type = ppp_ethertype(be16(d + off + PPPOE_HDR_LEN));
+            off += PPPOE_HDR_LEN + PPP_PROTO_LEN;
+            if (!type)
+                return FS_DEC_NOT_IP;  /* LCP, IPCP, CHAP, ... */
+            break;
+        case ETH_MPLS_UC:
+        case ETH_MPLS_MC:
+            for (;;) {  /* to the bottom of the stack */
+                if (cap < off + MPLS_LSE_LEN)
+                    return FS_DEC_TRUNC_LINK;
+                int bos = d[off + 2] & MPLS_BOS;
+                off += MPLS_LSE_LEN;
+                if (bos)
+                    break;
+            }
+            if (cap <= off)
+                return FS_DEC_TRUNC_LINK;
+            switch (d[off] >> 4) {  /* no next-protocol field: guess, as routers do */
+            case 4:
+                return decode_ip(d, cap, off, 4, pkt);
+            case 6:
+                return decode_ip(d, cap, off, 6, pkt);
+            case 0:  /* Ethernet pseudowire with a control word */
+                if (cap < off + MPLS_PW_CW_LEN + ETH_HDR_LEN)
+                    return FS_DEC_TRUNC_LINK;
+                type = be16(d + off + MPLS_PW_CW_LEN + ETH_MACS_LEN);
+                off += MPLS_PW_CW_LEN + ETH_HDR_LEN;
+                break;
+            default:
+                return FS_DEC_NOT_IP;
+            }
+            break;
+        case ETH_IPV4:
+            return decode_ip(d, cap, off, 4, pkt);
+        case ETH_IPV6:
+            return decode_ip(d, cap, off, 6, pkt);
+        default:
+            return FS_DEC_NOT_IP;
+        }
+    }
+}
+
+/* Ethertype at type_off, payload (or the first VLAN tag's TCI) at off. */
 static int decode_ethertype(const uint8_t *d, uint32_t cap, uint32_t type_off,
                             uint32_t off, fs_pkt *pkt)
 {
     if (cap < off)
         return FS_DEC_TRUNC_LINK;
-    uint16_t type = be16(d + type_off);
-    int tagged = 0;
-    while (type == ETH_8021Q || type == ETH_8021AD || type == ETH_QINQ_OLD) {
-        if (cap < off + VLAN_TAG_LEN)
-            return FS_DEC_TRUNC_LINK;
-        if (!tagged) {  /* the key carries the outer VLAN only */
-            pkt->key.vlan = be16(d + off) & VLAN_ID_MASK;
-            tagged = 1;
-        }
-        type = be16(d + off + 2);
-        off += VLAN_TAG_LEN;
-    }
-    if (type == ETH_IPV4)
-        return decode_ip(d, cap, off, 4, pkt);
-    if (type == ETH_IPV6)
-        return decode_ip(d, cap, off, 6, pkt);
-    return FS_DEC_NOT_IP;
+    return decode_type(d, cap, be16(d + type_off), off, pkt);
+}
+
+/* PPP (DLT_PPP, DLT_PPP_SERIAL): an optional HDLC-like address and
+ * control field (0xff 0x03), then the 2-byte protocol. DLT_PPP_ETHER: a
+ * PPPoE session header without the Ethernet header. */
+static int decode_ppp(const uint8_t *d, uint32_t cap, int ether, fs_pkt *pkt)
+{
+    if (ether)
+        return decode_type(d, cap, ETH_PPPOE_S, 0, pkt);
+    uint32_t off = 0;
+    if (cap >= 2 && d[0] == PPP_ADDR && d[1] == PPP_CTRL)
+        off = 2;
+    if (cap < off + PPP_PROTO_LEN)
+        return FS_DEC_TRUNC_LINK;
+    uint16_t type = ppp_ethertype(be16(d + off));
+    return type ? decode_type(d, cap, type, off + PPP_PROTO_LEN, pkt) : FS_DEC_NOT_IP;
 }
 
 static int bsd_af_version(uint32_t af)
@@ -373,6 +551,11 @@ int fs_decode(int linktype, const uint8_t *data, uint32_t caplen,
         return decode_ethertype(data, cap, SLL_TYPE_OFF, SLL_HDR_LEN, pkt);
     case DLT_LINUX_SLL2:
         return decode_ethertype(data, cap, SLL2_TYPE_OFF, SLL2_HDR_LEN, pkt);
+    case DLT_PPP:
+    case DLT_PPP_SERIAL:
+        return decode_ppp(data, cap, 0, pkt);
+    case DLT_PPP_ETHER:
+        return decode_ppp(data, cap, 1, pkt);
     case DLT_RAW:
 #if DLT_RAW != LINKTYPE_RAW_VALUE
     case LINKTYPE_RAW_VALUE:
@@ -404,6 +587,7 @@ int fs_decode(int linktype, const uint8_t *data, uint32_t caplen,
 static int linktype_supported(int dlt)
 {
     return dlt == DLT_EN10MB || dlt == DLT_LINUX_SLL || dlt == DLT_LINUX_SLL2 ||
+           dlt == DLT_PPP || dlt == DLT_PPP_SERIAL || dlt == DLT_PPP_ETHER ||
            dlt == DLT_RAW || dlt == LINKTYPE_RAW_VALUE || dlt == DLT_IPV4 ||
            dlt == DLT_IPV6 || dlt == DLT_NULL || dlt == DLT_LOOP;
 }

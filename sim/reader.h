@@ -45,7 +45,7 @@ typedef struct fs_reader_opts {
 /* Version of the decoder's output. Decoded-trace caches written by another
  * version are stale: bump it whenever fs_decode or the reader's rules change
  * what a frame decodes to. */
-#define FS_DECODER_VERSION 1u
+#define FS_DECODER_VERSION 2u
 
 enum fs_dcache_use { FS_DCACHE_NONE, FS_DCACHE_REPLAYED, FS_DCACHE_WRITTEN };
 

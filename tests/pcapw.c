@@ -32,6 +32,13 @@
 #define IPOPT_EOL      0
 #define IP6OPT_PADN    1      /* PadN option filling hop-by-hop / dest options */
 #define DEFAULT_TTL    64
+#define MPLS_LSE       4      /* label stack entry */
+#define MPLS_TTL       255
+#define PPPOE_HDR      8      /* 6-byte PPPoE header + 2-byte PPP protocol */
+#define PBB_HDR        18     /* 4-byte I-TAG + inner MACs + ethertype */
+#define PW_ETH_HDR     18     /* 4-byte control word + inner MACs + ethertype */
+#define JUMBO_HBH      8      /* hop-by-hop header holding only the jumbo option */
+#define IP6OPT_JUMBO   0xc2
 #define AF_INET_BSD    2
 #define AF_INET6_BSD   24     /* NetBSD/OpenBSD value; tests set others via af */
 
@@ -211,19 +218,87 @@ static int has_tags(int dlt)
     return dlt == DLT_EN10MB || dlt == DLT_LINUX_SLL || dlt == DLT_LINUX_SLL2;
 }
 
+static size_t encap_len(const pcapw_pkt *s, int i)
+{
+    switch (s->encap[i]) {
+    case PCAPW_MPLS:   return MPLS_LSE * (size_t)(s->mpls_labels ? s->mpls_labels : 1);
+    case PCAPW_PPPOE:  return PPPOE_HDR;
+    case PCAPW_PBB:    return PBB_HDR;
+    case PCAPW_PW_ETH: return PW_ETH_HDR;
+    default:           return 0;
+    }
+}
+
+/* The ethertype that announces encapsulation i. */
+static uint16_t encap_type(const pcapw_pkt *s, int i)
+{
+    switch (s->encap[i]) {
+    case PCAPW_MPLS:  return 0x8847;
+    case PCAPW_PPPOE: return 0x8864;
+    case PCAPW_PBB:   return 0x88e7;
+    default:          return 0;  /* PW_ETH follows MPLS, which has no type field */
+    }
+}
+
+/* Writes encapsulation i at p; next is the type of what follows it. */
+static void build_encap(uint8_t *p, const pcapw_pkt *s, int i, uint16_t next, size_t after)
+{
+    size_t n = encap_len(s, i);
+    memset(p, 0, n);
+    switch (s->encap[i]) {
+    case PCAPW_MPLS:
+        for (size_t k = 0; k < n; k += MPLS_LSE) {
+            uint32_t label = 16 + (uint32_t)k / MPLS_LSE;  /* 0..15 are reserved */
+            put32(p + k, (label << 12) | (k + MPLS_LSE == n ? 0x100u : 0) | MPLS_TTL);
+        }
+        break;
+    case PCAPW_PPPOE:
+        p[0] = 0x11;                      /* version 1, type 1 */
+        p[1] = 0;                         /* code: session data */
+        put16(p + 2, 1);                  /* session id */
+        put16(p + 4, (uint16_t)(2 + after));  /* length: PPP protocol + payload */
+        put16(p + 6, s->ppp_proto ? s->ppp_proto
+                     : next == 0x86dd ? 0x0057 : next == 0x0800 ? 0x0021
+                     : next == 0x8847 ? 0x0281 : next);
+        break;
+    case PCAPW_PBB:
+        put32(p, 0x123456);               /* PCP 0, DEI 0, UCA 0, I-SID */
+        memcpy(p + 4, mac_dst, ETH_ALEN);
+        memcpy(p + 4 + ETH_ALEN, mac_src, ETH_ALEN);
+        put16(p + 4 + 2 * ETH_ALEN, next);
+        break;
+    case PCAPW_PW_ETH:
+        memcpy(p + 4, mac_dst, ETH_ALEN); /* control word 0 */
+        memcpy(p + 4 + ETH_ALEN, mac_src, ETH_ALEN);
+        put16(p + 4 + 2 * ETH_ALEN, next);
+        break;
+    default:
+        break;
+    }
+}
+
 size_t pcapw_build(uint8_t *buf, size_t cap, int dlt, const pcapw_pkt *s)
 {
     if (s->ipv != 0 && s->ipv != 4 && s->ipv != 6)
         return 0;
     if (s->n_vlan < 0 || s->n_vlan > 2 || s->n_ext < 0 || s->n_ext > PCAPW_MAX_EXT ||
-        s->ip_opt_len % 4 || s->ip_opt_len > 40)
+        s->ip_opt_len % 4 || s->ip_opt_len > 40 || s->n_encap < 0 ||
+        s->n_encap > PCAPW_MAX_ENCAP || (s->n_encap && !has_tags(dlt)))
         return 0;
+    size_t encap_total = 0;
+    for (int i = 0; i < s->n_encap; i++) {
+        if (!encap_len(s, i))
+            return 0;
+        encap_total += encap_len(s, i);
+    }
 
     /* Sizes first, so the buffer check happens before any write. */
     int tags = has_tags(dlt) ? s->n_vlan : 0;
     size_t ext_total = 0;
     for (int i = 0; s->ipv == 6 && i < s->n_ext; i++)
         ext_total += ext_len(s, i);
+    if (s->ipv == 6 && s->jumbo)
+        ext_total += JUMBO_HBH;
     size_t l3 = s->ipv == 4 ? (size_t)IPV4_HDR + s->ip_opt_len
               : s->ipv == 6 ? IPV6_HDR + ext_total : 0;
     size_t l4 = s->ipv ? l4_len(s) : 0;
@@ -232,7 +307,7 @@ size_t pcapw_build(uint8_t *buf, size_t cap, int dlt, const pcapw_pkt *s)
         return 0;
     if (s->ipv == 6 && ip_total - IPV6_HDR > UINT16_MAX)
         return 0;
-    size_t link_max = SLL2_HDR + 2 * VLAN_TAG;
+    size_t link_max = SLL2_HDR + 2 * VLAN_TAG + encap_total;
     if (cap < link_max + ip_total)
         return 0;
 
@@ -242,11 +317,21 @@ size_t pcapw_build(uint8_t *buf, size_t cap, int dlt, const pcapw_pkt *s)
         tpid[i] = s->vlan_tpid[i] ? s->vlan_tpid[i]
                 : (i == 0 && tags == 2) ? 0x88a8 : 0x8100;
 
-    size_t off = build_link(buf, dlt, s, tags ? tpid[0] : ethertype);
+    /* The type after the tags: the first encapsulation's, else the IP one. */
+    uint16_t inner = s->n_encap ? encap_type(s, 0) : ethertype;
+    size_t off = build_link(buf, dlt, s, tags ? tpid[0] : inner);
     for (int i = 0; i < tags; i++) {
         put16(buf + off, s->vlan[i] & 0x0fff);
-        put16(buf + off + 2, i + 1 < tags ? tpid[i + 1] : ethertype);
+        put16(buf + off + 2, i + 1 < tags ? tpid[i + 1] : inner);
         off += VLAN_TAG;
+    }
+    for (int i = 0; i < s->n_encap; i++) {
+        uint16_t next = i + 1 < s->n_encap ? encap_type(s, i + 1) : ethertype;
+        size_t after = 0;
+        for (int j = i + 1; j < s->n_encap; j++)
+            after += encap_len(s, j);
+        build_encap(buf + off, s, i, next, after + ip_total);
+        off += encap_len(s, i);
     }
 
     uint8_t *ip = buf + off;
@@ -278,12 +363,22 @@ size_t pcapw_build(uint8_t *buf, size_t cap, int dlt, const pcapw_pkt *s)
     } else if (s->ipv == 6) {
         uint32_t vtf = ((uint32_t)(s->version ? s->version : 6) << 28) | ((uint32_t)s->tos << 20);
         put32(ip, vtf);
-        put16(ip + 4, s->ip_len_set ? s->ip_len : (uint16_t)(ip_total - IPV6_HDR));
+        put16(ip + 4, s->ip_len_set ? s->ip_len
+                      : s->jumbo ? 0 : (uint16_t)(ip_total - IPV6_HDR));
         ip[6] = s->n_ext ? s->ext[0] : s->proto;
         ip[7] = s->ttl ? s->ttl : DEFAULT_TTL;
         memcpy(ip + 8, s->src, 16);
         memcpy(ip + 24, s->dst, 16);
         uint8_t *e = ip + IPV6_HDR;
+        if (s->jumbo) {
+            e[0] = ip[6];
+            e[1] = 0;                         /* 8 bytes */
+            e[2] = IP6OPT_JUMBO;
+            e[3] = 4;
+            put32(e + 4, s->jumbo);
+            ip[6] = IPPROTO_HOPOPTS;
+            e += JUMBO_HBH;
+        }
         for (int i = 0; i < s->n_ext; i++) {
             size_t n = ext_len(s, i);
             memset(e, 0, n);

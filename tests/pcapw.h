@@ -35,6 +35,21 @@
 #define PCAPW_MAX_FRAME 70000
 /* Most IPv6 extension headers one spec can carry. */
 #define PCAPW_MAX_EXT 8
+/* Most encapsulation headers one spec can carry. */
+#define PCAPW_MAX_ENCAP 4
+/* Encapsulations between the link header (and its VLAN tags) and IP. */
+enum pcapw_encap {
+    PCAPW_MPLS = 1,   /* MPLS label stack (ethertype 0x8847) of mpls_labels entries, the
+                         last with the bottom-of-stack bit; what follows has no type
+                         field: IP, or PCAPW_PW_ETH */
+    PCAPW_PPPOE,      /* PPPoE session header (0x8864, session 1) and the PPP protocol:
+                         ppp_proto, or 0x0021 / 0x0057 from ipv when it is the last,
+                         0x0281 before MPLS */
+    PCAPW_PBB,        /* 802.1ah I-TAG (0x88e7, I-SID 0x123456) and an inner Ethernet
+                         header whose ethertype is what follows */
+    PCAPW_PW_ETH      /* after MPLS: a zero pseudowire control word and an Ethernet
+                         header whose ethertype is what follows */
+};
 /* Snaplen written into files by pcapw_open (libpcap's own maximum). */
 #define PCAPW_DEFAULT_SNAPLEN 262144
 
@@ -86,6 +101,17 @@ typedef struct pcapw_pkt {
                                   24 (IPv6) */
     uint8_t  af_swap;          /* DLT_NULL: write the family in the other byte order
                                   (a capture from a host of the other endianness) */
+    /* Encapsulations after the VLAN tags (Ethernet, SLL, SLL2 only), outer
+     * first; ethertype (or the IP default) is the type of what follows the
+     * last one. */
+    uint8_t  encap[PCAPW_MAX_ENCAP]; /* enum pcapw_encap */
+    int      n_encap;
+    uint8_t  mpls_labels;      /* entries of each MPLS stack; 0 means 1 */
+    uint16_t ppp_proto;        /* PPP protocol of a PPPoE header; 0: from ipv */
+    /* IPv6 jumbogram (RFC 2675): if nonzero, a leading 8-byte hop-by-hop header
+     * with a Jumbo Payload option saying this payload length, and payload length
+     * 0 (the option's value is written as given, whatever the real length) */
+    uint32_t jumbo;
 
     /* ---- capture ---- */
     uint32_t snaplen;          /* pcapw_put: captured bytes at most this; 0: whole frame */

@@ -632,8 +632,8 @@ TEST(dcache_corrupt)
         CHECK_EQ_I(fs_dcache_w_commit(w, &fi, err, sizeof err), 0);
         size_t l1;
         uint8_t *o1 = pcapw_read_file(one, &l1);
-        CHECK(o1 && l1 == 96 + 8 + 56 + 208 + 8);
-        if (o1 && l1 == 96 + 8 + 56 + 208 + 8) {
+        CHECK(o1 && l1 == 96 + 8 + 56 + (128 + 8 * FS_DEC__COUNT) + 8);
+        if (o1 && l1 == 96 + 8 + 56 + (128 + 8 * FS_DEC__COUNT) + 8) {
             CHECK_EQ_I(o1[104], 0x34);
             o1[104] = 0x36;
             fix_checksum(o1, l1);

@@ -732,7 +732,9 @@ TEST(decode_ipv6_ext_headers)
     s.n_ext = 1;
     s.ext[0] = 60;
     CHECK(pcapw_put(w, T0 + 3, &s) == 0);
-    /* Payload length 0 (as in a jumbogram): ip_len is 40, ports still read. */
+    /* Payload length 0 with no jumbo option (a BIG TCP capture), frame
+     * captured whole: ip_len is the frame after the Ethernet header,
+     * 66 - 14 = 52; ports still read. */
     s = pcapw_udp(A6, 1004, B6, 2004);
     s.payload_len = 4;
     s.ip_len_set = 1;
@@ -767,7 +769,7 @@ TEST(decode_ipv6_ext_headers)
     CHECK_PKT(&r.p[3], .ts = T0 + 3, .linktype = 1, .src = A6, .dst = B6, .proto = 59,
               .ip_len = 48, .wire_len = 62, .caplen = 62, .l3_end = 62);
     CHECK_PKT(&r.p[4], .ts = T0 + 4, .linktype = 1, .src = A6, .dst = B6, .proto = 17,
-              .sport = 1004, .dport = 2004, .ip_len = 40, .wire_len = 66, .caplen = 66,
+              .sport = 1004, .dport = 2004, .ip_len = 52, .wire_len = 66, .caplen = 66,
               .l3_end = 54, .ports_end = 58);
     CHECK_PKT(&r.p[5], .ts = T0 + 5, .linktype = 1, .src = A6, .dst = B6, .proto = 50,
               .ip_len = 64, .wire_len = 78, .caplen = 78, .l3_end = 62);
@@ -1058,8 +1060,9 @@ TEST(decode_not_ip)
     path_in(path, sizeof path, dir, "notip.pcap");
     pcapw *w = pcapw_open(path, DLT_EN10MB, 1);
     if (!w) { CHECK(w != NULL); return; }
-    /* ARP, LLDP, an 802.3 length field (LLC frame), MPLS, and VLAN-tagged ARP. */
-    const uint16_t types[5] = { 0x0806, 0x88cc, 0x0026, 0x8847, 0x0806 };
+    /* ARP, LLDP, an 802.3 length field (LLC frame), PPPoE discovery, and
+     * VLAN-tagged ARP. */
+    const uint16_t types[5] = { 0x0806, 0x88cc, 0x0026, 0x8863, 0x0806 };
     for (int i = 0; i < 5; i++) {
         pcapw_pkt s = pcapw_ip(A4, B4, 0);
         s.ipv = 0;

@@ -1,4 +1,5 @@
-# flowsim — on every real capture, netflow with timeouts longer than the trace
+# flowsim — on every real capture (traces/real, and the small third-party
+# captures of encapsulations in tests/captures), netflow with timeouts longer than the trace
 # reports exactly the per-5-tuple totals that an independent counter (tshark)
 # reports. Copyright (C) 2026 the flowsim authors. GPL-3.0-or-later.
 #
@@ -33,10 +34,12 @@ declare -A EXPECT=(
     [ndpi_gnutella_full.pcap]=937
     [ndpi_synscan.pcap]=2002
     [pcapplusplus_tls2.pcap]=665
+    [tcpdump_mpls-traceroute.pcap]=12
+    [tcpdump_lspping-fec-ldp.pcap]=4
 )
 fail=0
 n=0
-for f in "$REAL"/*.pcap "$REAL"/*.pcapng; do
+for f in "$REAL"/*.pcap "$REAL"/*.pcapng "$ROOT"/tests/captures/*.pcap; do
     b=$(basename "$f")
     exp=${EXPECT[$b]:-}
     if [ -z "$exp" ]; then echo "FAIL: $b: no expected flow count in this test"; fail=1; continue; fi
@@ -128,5 +131,5 @@ for f in "$REAL"/*.pcap "$REAL"/*.pcapng; do
     fi
     echo "ok $b: $nrec flows, $tp packets, $tb bytes"
 done
-[ "$n" -eq 5 ] || { echo "FAIL: expected 5 real traces, found $n"; fail=1; }
+[ "$n" -eq 7 ] || { echo "FAIL: expected 7 real captures, found $n"; fail=1; }
 exit "$fail"
