@@ -273,6 +273,23 @@ enum fs_apportion { FS_APPORTION_SPLIT, FS_APPORTION_LAST, FS_APPORTION_FIRST };
 extern const char *const fs_apportion_names[];
 void fs_apportion(const fs_record *r, const fs_binning *b, int how,
                   const fs_contrib *whole, fs_contrib_fn fn, void *ctx);
+/* The share of bin k in the split (FS_APPORTION_SPLIT) of a record over
+ * several bins: the fraction of [first, last] in the bin, with the
+ * record's arrivals in its first bin. */
+void fs_apportion_share(const fs_record *r, const fs_binning *b, const fs_contrib *whole,
+                        int64_t k, fs_contrib *c);
+/* A receiver of whole splits. A record split over many bins would cost a
+ * call per bin (millions for long records and short bins); a receiver whose
+ * ctx starts with an fs_span_sink and that passes fs_span_contrib as the
+ * fs_contrib_fn gets the split of a record over bins k0..k1 in one call to
+ * span (each bin's share is fs_apportion_share), and every other
+ * contribution through bin. */
+typedef struct fs_span_sink {
+    fs_contrib_fn bin;
+    void (*span)(void *ctx, const fs_record *r, int64_t k0, int64_t k1,
+                 const fs_contrib *whole);
+} fs_span_sink;
+void fs_span_contrib(void *ctx, int64_t bin, const fs_contrib *c);
 
 /* ---- estimands (estimand.c) ----
  * fs_estimands_of: the declaration of a pipeline (algorithm with its

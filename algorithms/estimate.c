@@ -35,28 +35,48 @@ void fs_apportion(const fs_record *r, const fs_binning *b, int how,
         fn(ctx, k, &c);
         return;
     }
-    /* Proportional split of [first, last] over bins k0..k1. */
-    double span = (double)(r->last - r->first);
+    /* Proportional split of [first, last] over bins k0..k1: to a span
+     * receiver in one call, else bin by bin. */
+    if (fn == fs_span_contrib) {
+        const fs_span_sink *sk = ctx;
+        sk->span(ctx, r, k0, k1, whole);
+        return;
+    }
     for (int64_t k = k0; k <= k1; k++) {
-        fs_ns lo = fs_bin_start(b, k), hi = fs_bin_end(b, k);
-        if (lo < r->first)
-            lo = r->first;
-        if (hi > r->last)
-            hi = r->last;
-        double f = (double)(hi - lo) / span;
-        c.pkts = whole->pkts * f;
-        c.bytes = whole->bytes * f;
-        /* Var(fX) = f^2 Var(X) */
-        c.var_pkts = whole->var_pkts * f * f;
-        c.var_bytes = whole->var_bytes * f * f;
-        /* Cov(fX, X) = f Var(X): the shares sum to the record's variance */
-        c.cov_pkts = whole->var_pkts * f;
-        c.cov_bytes = whole->var_bytes * f;
-        c.flows = whole->flows;
-        c.flow_ts = lo;
-        c.arrivals = k == k0 ? whole->arrivals : 0;
-        c.arrivals_alt = k == k0 ? whole->arrivals_alt
-                                 : (isnan(whole->arrivals_alt) ? NAN : 0);
+        fs_apportion_share(r, b, whole, k, &c);
         fn(ctx, k, &c);
     }
+}
+
+void fs_apportion_share(const fs_record *r, const fs_binning *b, const fs_contrib *whole,
+                        int64_t k, fs_contrib *c)
+{
+    int64_t k0 = fs_bin_of(b, r->first);
+    double span = (double)(r->last - r->first);
+    fs_ns lo = fs_bin_start(b, k), hi = fs_bin_end(b, k);
+    if (lo < r->first)
+        lo = r->first;
+    if (hi > r->last)
+        hi = r->last;
+    double f = (double)(hi - lo) / span;
+    *c = *whole;
+    c->pkts = whole->pkts * f;
+    c->bytes = whole->bytes * f;
+    /* Var(fX) = f^2 Var(X) */
+    c->var_pkts = whole->var_pkts * f * f;
+    c->var_bytes = whole->var_bytes * f * f;
+    /* Cov(fX, X) = f Var(X): the shares sum to the record's variance */
+    c->cov_pkts = whole->var_pkts * f;
+    c->cov_bytes = whole->var_bytes * f;
+    c->flows = whole->flows;
+    c->flow_ts = lo;
+    c->arrivals = k == k0 ? whole->arrivals : 0;
+    c->arrivals_alt = k == k0 ? whole->arrivals_alt
+                              : (isnan(whole->arrivals_alt) ? NAN : 0);
+}
+
+void fs_span_contrib(void *ctx, int64_t bin, const fs_contrib *c)
+{
+    const fs_span_sink *sk = ctx;
+    sk->bin(ctx, bin, c);
 }

@@ -85,8 +85,18 @@ typedef struct pkent {
     uint8_t  has_t;
 } pkent;
 
+/* A record split over bins k0..k1 that had no table when it came
+ * (fs_span_sink); r holds its key, first and last. */
+typedef struct fs_espan {
+    fs_record  r;
+    uint64_t   h;
+    int64_t    k0, k1;
+    fs_contrib whole;
+} fs_espan;
+
 /* current record's key, for the contribution callback */
 typedef struct cb_ctx {
+    fs_span_sink sink;   /* first: fs_span_contrib's ctx */
     fs_eval *ev;
     const fs_key *key;
     uint64_t h;
@@ -126,13 +136,18 @@ int fs_eval_init(fs_eval *ev, const fs_eval_cfg *cfg, fs_truth *truth, uint64_t 
 
 void fs_eval_free(fs_eval *ev)
 {
-    for (fs_ebin *b = ev->head, *n; b; b = n) {
-        n = b->next;
+    for (size_t i = ev->b0; i < ev->nb; i++) {
+        fs_ebin *b = ev->bins[i];
         fs_ftab_free(&b->tab);
         binpart_free(b->part);
         free(b);
     }
-    ev->head = NULL;
+    free(ev->bins);
+    ev->bins = NULL;
+    ev->b0 = ev->nb = ev->capb = 0;
+    free(ev->spans);
+    ev->spans = NULL;
+    ev->nspan = ev->capspan = 0;
     for (int a = 0; a < AGG__COUNT; a++)
         fs_ftab_free(&ev->all_agg[a]);
     fs_ftab_pool_free(&ev->pool);
@@ -143,41 +158,37 @@ void fs_eval_free(fs_eval *ev)
 }
 
 /* ---- accumulating contributions ------------------------------------------------ */
-static fs_ebin *get_bin(fs_eval *ev, int64_t k)
+/* Index in ev->bins of the first open bin >= k (ev->nb: none). */
+static size_t bin_lower(const fs_eval *ev, int64_t k)
 {
-    fs_ebin **pp = &ev->head;
-    while (*pp && (*pp)->bin < k)
-        pp = &(*pp)->next;
-    if (*pp && (*pp)->bin == k)
-        return *pp;
-    fs_ebin *b = calloc(1, sizeof *b);
-    if (!b || fs_ftab_pool_get(&ev->pool, &b->tab, 64, ev->seed)) {
-        free(b);
-        return NULL;
+    size_t lo = ev->b0, hi = ev->nb;
+    if (lo < hi && ev->bins[hi - 1]->bin < k)
+        return hi;  /* the usual case: past every open bin */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ev->bins[mid]->bin < k)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    b->bin = k;
-    b->next = *pp;
-    *pp = b;
-    return b;
+    return lo;
 }
 
-static void contrib_cb(void *vctx, int64_t bin, const fs_contrib *c)
+static fs_ebin *find_bin(const fs_eval *ev, int64_t k)
 {
-    cb_ctx *cx = vctx;
-    fs_eval *ev = cx->ev;
-    if (bin < ev->final_below) {
-        ev->late++;
-        return;
-    }
-    fs_ebin *b = get_bin(ev, bin);
-    if (!b)
-        return;
-    if (b->part && !binpart_has_key(b->part, cx->key, cx->h)) {
+    size_t i = bin_lower(ev, k);
+    return i < ev->nb && ev->bins[i]->bin == k ? ev->bins[i] : NULL;
+}
+
+static void add_contrib(fs_eval *ev, fs_ebin *b, const fs_key *key, uint64_t h,
+                        const fs_contrib *c)
+{
+    if (b->part && !binpart_has_key(b->part, key, h)) {
         ev->late++;  /* the meter did not list the key (algo.h, pending_keys) */
         return;
     }
     int created;
-    uint32_t i = fs_ftab_upsert(&b->tab, cx->key, cx->h, &created);
+    uint32_t i = fs_ftab_upsert(&b->tab, key, h, &created);
     if (i == FS_NONE)
         return;
     eent *e = fs_ftab_ent(&b->tab, i);
@@ -205,10 +216,119 @@ static void contrib_cb(void *vctx, int64_t bin, const fs_contrib *c)
     }
 }
 
+/* The table of bin k, made if it has none; a new one takes first the
+ * shares of the spans over k, in the order they came (eval.h). */
+static fs_ebin *get_bin(fs_eval *ev, int64_t k)
+{
+    size_t i = bin_lower(ev, k);
+    if (i < ev->nb && ev->bins[i]->bin == k)
+        return ev->bins[i];
+    if (ev->nb == ev->capb) {
+        if (ev->b0 > 0) {  /* reuse the room of finalised bins */
+            memmove(ev->bins, ev->bins + ev->b0, (ev->nb - ev->b0) * sizeof *ev->bins);
+            i -= ev->b0;
+            ev->nb -= ev->b0;
+            ev->b0 = 0;
+        }
+        if (ev->nb == ev->capb) {
+            size_t nc = ev->capb ? 2 * ev->capb : 64;
+            fs_ebin **nbins = realloc(ev->bins, nc * sizeof *nbins);
+            if (!nbins)
+                return NULL;
+            ev->bins = nbins;
+            ev->capb = nc;
+        }
+    }
+    fs_ebin *b = calloc(1, sizeof *b);
+    if (!b || fs_ftab_pool_get(&ev->pool, &b->tab, 64, ev->seed)) {
+        free(b);
+        return NULL;
+    }
+    b->bin = k;
+    memmove(ev->bins + i + 1, ev->bins + i, (ev->nb - i) * sizeof *ev->bins);
+    ev->bins[i] = b;
+    ev->nb++;
+    ev->tables_made++;
+    for (size_t j = 0; j < ev->nspan; j++) {
+        const fs_espan *sp = &ev->spans[j];
+        if (sp->k0 <= k && k <= sp->k1) {
+            fs_contrib c;
+            fs_apportion_share(&sp->r, &ev->cfg.binning, &sp->whole, k, &c);
+            add_contrib(ev, b, &sp->r.key, sp->h, &c);
+        }
+    }
+    return b;
+}
+
+/* Drops the spans that end below the finalised bins, keeping their order. */
+static void spans_prune(fs_eval *ev)
+{
+    size_t n = 0;
+    for (size_t j = 0; j < ev->nspan; j++)
+        if (ev->spans[j].k1 >= ev->final_below)
+            ev->spans[n++] = ev->spans[j];
+    ev->nspan = n;
+}
+
+static void contrib_cb(void *vctx, int64_t bin, const fs_contrib *c)
+{
+    cb_ctx *cx = vctx;
+    fs_eval *ev = cx->ev;
+    if (bin < ev->final_below) {
+        ev->late++;
+        return;
+    }
+    fs_ebin *b = get_bin(ev, bin);
+    if (b)
+        add_contrib(ev, b, cx->key, cx->h, c);
+}
+
+/* A record split over bins k0..k1: the bins with a table take their share
+ * now, the others when their table is made (a span). */
+static void span_cb(void *vctx, const fs_record *r, int64_t k0, int64_t k1,
+                    const fs_contrib *whole)
+{
+    cb_ctx *cx = vctx;
+    fs_eval *ev = cx->ev;
+    if (k0 < ev->final_below) {
+        int64_t lo = k1 < ev->final_below ? k1 + 1 : ev->final_below;
+        ev->late += (uint64_t)(lo - k0);
+        if (lo > k1)
+            return;
+        k0 = lo;
+    }
+    int64_t tabs = 0;
+    for (size_t i = bin_lower(ev, k0); i < ev->nb && ev->bins[i]->bin <= k1; i++) {
+        fs_contrib c;
+        fs_apportion_share(r, &ev->cfg.binning, whole, ev->bins[i]->bin, &c);
+        add_contrib(ev, ev->bins[i], cx->key, cx->h, &c);
+        tabs++;
+    }
+    if (tabs == k1 - k0 + 1)
+        return;  /* every bin had a table */
+    if (ev->nspan == ev->capspan) {
+        size_t nc = ev->capspan ? 2 * ev->capspan : 16;
+        fs_espan *ns = realloc(ev->spans, nc * sizeof *ns);
+        if (!ns)
+            return;
+        ev->spans = ns;
+        ev->capspan = nc;
+    }
+    fs_espan *sp = &ev->spans[ev->nspan++];
+    memset(&sp->r, 0, sizeof sp->r);
+    sp->r.key = *cx->key;
+    sp->r.first = r->first;
+    sp->r.last = r->last;
+    sp->h = cx->h;
+    sp->k0 = k0;
+    sp->k1 = k1;
+    sp->whole = *whole;
+}
+
 void fs_eval_record(fs_eval *ev, const fs_algo *algo, const void *params, const fs_record *r)
 {
-    cb_ctx cx = {ev, &r->key, fs_key_hash(&r->key, ev->seed)};
-    algo->estimate(params, r, &ev->cfg.binning, contrib_cb, &cx);
+    cb_ctx cx = {{contrib_cb, span_cb}, ev, &r->key, fs_key_hash(&r->key, ev->seed)};
+    algo->estimate(params, r, &ev->cfg.binning, fs_span_contrib, &cx);
 }
 
 /* ---- output --------------------------------------------------------------------- */
@@ -1504,10 +1624,15 @@ out:
 static int64_t next_bin(const fs_eval *ev, int64_t x, int64_t *kt)
 {
     *kt = fs_truth_next_bin(ev->truth, x);
-    const fs_ebin *b = ev->head;
-    while (b && b->bin < x)
-        b = b->next;
-    int64_t ke = b ? b->bin : INT64_MAX;
+    size_t i = bin_lower(ev, x);
+    int64_t ke = i < ev->nb ? ev->bins[i]->bin : INT64_MAX;
+    for (size_t j = 0; j < ev->nspan; j++) {
+        const fs_espan *sp = &ev->spans[j];
+        if (sp->k1 >= x) {
+            int64_t k = sp->k0 > x ? sp->k0 : x;
+            ke = k < ke ? k : ke;
+        }
+    }
     return *kt < ke ? *kt : ke;
 }
 
@@ -1515,11 +1640,12 @@ static int64_t next_bin(const fs_eval *ev, int64_t x, int64_t *kt)
  * the evaluation and the truth held for it. */
 static void finalize_next(fs_eval *ev, int64_t k, int64_t kt)
 {
-    fs_ebin *E = NULL;
-    if (ev->head && ev->head->bin == k) {
-        E = ev->head;
-        ev->head = E->next;
-    }
+    /* a bin only spans reach gets its table now */
+    fs_ebin *E = ev->nspan ? get_bin(ev, k) : find_bin(ev, k);
+    if (E && ev->bins[ev->b0] == E)
+        ev->b0++;
+    else
+        E = NULL;
     finalize_bin(ev, k, kt == k ? fs_truth_bin(ev->truth, k) : NULL, E);
     if (E) {
         fs_ftab_pool_put(&ev->pool, &E->tab);
@@ -1527,6 +1653,8 @@ static void finalize_next(fs_eval *ev, int64_t k, int64_t kt)
         free(E);
     }
     ev->final_below = k + 1;
+    if (ev->nspan)
+        spans_prune(ev);
     fs_truth_release_below(ev->truth, ev->final_below, &ev->released_below);
 }
 
@@ -1601,30 +1729,18 @@ void fs_eval_close_part(fs_eval *ev, fs_ns now,
      * keys are counted first, no further than its limit, so a bin that
      * stays open (a long-lived cache, short bins) costs at each crossing no
      * more than its own size. */
-    const fs_ebin *E0 = ev->head;
-    while (E0 && E0->bin < first)
-        E0 = E0->next;
     pend_ctx c = {ev, 0, 0, 0, NULL, 0, 0};
-    c.limit = open_limit(ev, E0 && E0->bin == first ? E0 : NULL,
+    /* (a bin only spans reach gets its table: its keys count) */
+    c.limit = open_limit(ev, ev->nspan ? get_bin(ev, first) : find_bin(ev, first),
                          kt == first ? fs_truth_bin(ev->truth, first) : NULL);
     keys(st, fs_bin_end(bn, first), pend_count, &c);
     if (c.n > c.limit)
         return;
-    int64_t last = first;  /* the last bin that has ended: one walk of both lists */
-    const fs_tbin *tb = ev->truth->head;
-    while (tb && tb->bin <= first)
-        tb = tb->next;
-    while (E0 && E0->bin <= first)
-        E0 = E0->next;
-    for (;;) {
-        int64_t k = E0 ? E0->bin : INT64_MAX;
-        k = tb && tb->bin < k ? tb->bin : k;
-        if (k == INT64_MAX || fs_bin_end(bn, k) > now || k >= ev->truth->complete_below)
-            break;
+    /* the last bin that has ended */
+    int64_t last = first;
+    for (int64_t k; (k = next_bin(ev, last + 1, &kt)) != INT64_MAX &&
+                    fs_bin_end(bn, k) <= now && k < ev->truth->complete_below;)
         last = k;
-        E0 = E0 && E0->bin == k ? E0->next : E0;
-        tb = tb && tb->bin == k ? tb->next : tb;
-    }
     fs_ftab_clear(ev->pend);
     keys(st, fs_bin_end(bn, last), pend_add, &c);
     if (!c.err) {

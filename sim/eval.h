@@ -41,6 +41,16 @@
  *
  * Per-bin tables (truth bins, estimate bins, aggregates) are reused through
  * small pools (ftab.h) instead of being freed and made again every bin.
+ *
+ * A record split over many bins (fs_apportion, a long record and short
+ * bins) is kept as one span: the bins that hold a table get their share at
+ * once; a bin without one gets the shares of every span over it, in the
+ * order the records came, when its table is made (a contribution of its
+ * own, its close or its finalisation), so the sums are those of a share per
+ * bin as it came. The open bins are a sorted array (binary search), so a
+ * record costs the bins that have data, not the bins it spans, and a bin
+ * with neither truth, nor estimate nor span costs nothing. Each bin a span
+ * covers still has an estimate, so it is finalised and has rows.
  */
 #ifndef FS_EVAL_H
 #define FS_EVAL_H
@@ -145,7 +155,15 @@ typedef struct fs_eval {
     int64_t     released_below;
     int64_t     final_below;
     int64_t     closed_below; /* bins below are closed in part or final */
-    fs_ebin    *head;
+    /* open bins with a table, ascending: bins[b0 .. nb) */
+    fs_ebin   **bins;
+    size_t      b0, nb, capb;
+    /* records split over bins that had no table yet (fs_span_sink), in the
+     * order they came: a bin's table, when made, takes their shares first */
+    struct fs_espan *spans;
+    size_t      nspan, capspan;
+    uint64_t    tables_made;  /* bin tables made (a bin's data, or its
+                                 shares of spans, or its close)        */
     uint64_t    late;
     uint64_t    nbins;
     /* whole trace */

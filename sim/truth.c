@@ -180,7 +180,7 @@ void fs_truth_advance(fs_truth *t, fs_ns now)
 
 fs_tbin *fs_truth_bin(fs_truth *t, int64_t k)
 {
-    for (fs_tbin *b = t->head; b; b = b->next)
+    for (fs_tbin *b = t->head; b && b->bin <= k; b = b->next)  /* bins ascend */
         if (b->bin == k)
             return b;
     return NULL;
@@ -198,8 +198,8 @@ void fs_truth_release_below(fs_truth *t, int64_t k, int64_t *released_below)
 {
     if (k < *released_below)
         return;  /* released already (a bin closed in part, eval.h) */
-    for (fs_tbin *b = t->head; b; b = b->next)
-        if (b->bin >= *released_below && b->bin < k)
+    for (fs_tbin *b = t->head; b && b->bin < k; b = b->next)  /* bins ascend */
+        if (b->bin >= *released_below)
             b->refs--;
     *released_below = k;
     while (t->head && t->head->refs <= 0 && t->head->bin < t->complete_below) {
