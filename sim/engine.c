@@ -1060,6 +1060,26 @@ static void no_tmpfile(runctx *rc, int err)
         snprintf(rc->err, sizeof rc->err, "cannot create a temporary file: %s", strerror(err));
 }
 
+/* Memory ran out while pipeline-replicate r (0-based) was being set up:
+ * say how many there are and the least each holds before any packet (its
+ * run slot and its meter's state; the evaluation and the flow tables come
+ * on top as flows arrive). */
+static void no_memory_for_runs(runctx *rc, size_t r)
+{
+    size_t each = sizeof *rc->runs, most = 0;
+    for (int i = 0; i < rc->nspecs; i++)
+        if (rc->specs[i].algo->state_size > most)
+            most = rc->specs[i].algo->state_size;
+    each += most;
+    snprintf(rc->err, sizeof rc->err,
+             "out of memory setting up pipeline-replicate %zu of %zu (%d pipeline%s x %llu "
+             "seeds): each holds at least %zu KB before any packet, %.2g GB for all of them, "
+             "more as flows arrive; run fewer replicates per run (flowsim sweep splits them)",
+             r + 1, rc->nruns, rc->nspecs, rc->nspecs == 1 ? "" : "s",
+             (unsigned long long)rc->cfg->seeds, (each + 1023) / 1024,
+             (double)each * (double)rc->nruns / 1e9);
+}
+
 static int setup_runs(runctx *rc)
 {
     fs_fdlimit_raise();
@@ -1067,7 +1087,8 @@ static int setup_runs(runctx *rc)
     rc->nruns = (size_t)rc->nspecs * cfg->seeds;
     rc->runs = calloc(rc->nruns, sizeof *rc->runs);
     if (!rc->runs) {
-        snprintf(rc->err, sizeof rc->err, "out of memory");
+        no_memory_for_runs(rc, 0);
+        rc->nruns = 0;   /* nothing for free_runs to walk */
         return -1;
     }
     for (int i = 0; i < rc->nspecs; i++)
@@ -1109,7 +1130,7 @@ static int setup_runs(runctx *rc)
             }
             u->state = calloc(1, u->spec->algo->state_size);
             if (!u->rng || !u->state) {
-                snprintf(rc->err, sizeof rc->err, "out of memory");
+                no_memory_for_runs(rc, r);
                 return -1;
             }
             if (obs_init(rc, u, rc->err, sizeof rc->err)) {
@@ -1135,7 +1156,7 @@ static int setup_runs(runctx *rc)
             for (int j = 0; j < u->spec->nstages; j++)
                 evc.no_var |= u->spec->stages[j].stage->reweights;
             if (fs_eval_init(&u->ev, &evc, &rc->truth[u->kc], u->seed, u->rows, prefix)) {
-                snprintf(rc->err, sizeof rc->err, "out of memory");
+                no_memory_for_runs(rc, r);
                 return -1;
             }
             fs_estimand est[FS_Q__COUNT];
@@ -1165,7 +1186,7 @@ static int setup_runs(runctx *rc)
                 sr->stage = u->spec->stages[j].stage;
                 sr->state = calloc(1, sr->stage->state_size ? sr->stage->state_size : 1);
                 if (!sr->state) {
-                    snprintf(rc->err, sizeof rc->err, "out of memory");
+                    no_memory_for_runs(rc, r);
                     return -1;
                 }
                 fs_stage_env senv = {u->rng, next, next_ctx, stage_estimate, u};
@@ -1864,11 +1885,14 @@ static void summary(runctx *rc)
     free(x);
 }
 
+/* Frees every pipeline-replicate, also after setup_runs failed part way:
+ * the runs not reached are all zero (no spec, no state), a run reached in
+ * part has NULL for what it did not get. */
 static void free_runs(runctx *rc)
 {
-    for (size_t r = 0; r < rc->nruns; r++) {
+    for (size_t r = 0; rc->runs && r < rc->nruns; r++) {
         prun *u = &rc->runs[r];
-        if (u->state && u->spec->algo->destroy && u->spec)
+        if (u->state && u->spec && u->spec->algo->destroy)
             u->spec->algo->destroy(u->state);
         free(u->state);
         for (int j = 0; j < u->nstages; j++) {
