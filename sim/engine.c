@@ -25,6 +25,7 @@
 #include "eval.h"
 #include "export.h"
 #include "ftab.h"
+#include "jsonutf8.h"
 #include "reader.h"
 #include "rng.h"
 #include "sampler.h"
@@ -1790,7 +1791,9 @@ static int write_manifest(runctx *rc, int argc, char **argv)
     json_object_object_add(m, "pipelines", pl);
     char path[4400];
     snprintf(path, sizeof path, "%s/manifest.json", rc->cfg->out);
-    int r = json_object_to_file_ext(path, m, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED);
+    /* file names and parameters may hold any bytes: valid UTF-8 (jsonutf8.h) */
+    int r = fs_json_utf8(m) < 0 ||
+            json_object_to_file_ext(path, m, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED);
     json_object_put(m);
     if (r) {
         snprintf(rc->err, sizeof rc->err, "%s: cannot write", path);
