@@ -26,6 +26,7 @@
 #include "export.h"
 #include "ftab.h"
 #include "jsonutf8.h"
+#include "outpaths.h"
 #include "reader.h"
 #include "rng.h"
 #include "sampler.h"
@@ -1924,6 +1925,93 @@ static void free_runs(runctx *rc)
             fs_truth_free(&rc->truth[kc]);
 }
 
+/* No file the run writes may be an input trace, and no two --export files
+ * one file (outpaths.h): the --export files, then what --out gets. Called
+ * once --out and its records folder exist, before anything is written. */
+static int check_out_paths(runctx *rc, const char *const *traces, int ntraces)
+{
+    const fs_run_cfg *cfg = rc->cfg;
+    char recdir[4400];
+    snprintf(recdir, sizeof recdir, "%s/records", cfg->out);
+    if (cfg->records && mkdir_p(recdir)) {
+        snprintf(rc->err, sizeof rc->err, "%s: cannot create: %s", recdir, strerror(errno));
+        rc->setup_status = 2;
+        return -1;
+    }
+    static const char *const fixed[] = {"results.csv", "results.csv.tmp", "manifest.json",
+                                        "timeseries.csv"};
+    size_t nfix = sizeof fixed / sizeof fixed[0], nrec = 0, nexp = 0;
+    for (int i = 0; i < rc->nspecs; i++) {
+        nexp += (size_t)rc->specs[i].nexports;
+        nrec += cfg->records == 2 ? (size_t)cfg->seeds : cfg->records == 1;
+    }
+    size_t n = nexp + nfix + nrec;
+    fs_outpath *outs = calloc(n, sizeof *outs);
+    char **own = calloc(n, sizeof *own);   /* the strings made here */
+    char what[4400];
+    snprintf(what, sizeof what, "--out %s", cfg->out);
+    int bad = !outs || !own;
+    size_t k = 0;
+    for (int i = 0; !bad && i < rc->nspecs; i++)
+        for (int j = 0; !bad && j < rc->specs[i].nexports; j++) {
+            const char *spec = rc->specs[i].exports[j];
+            char target[4096], e[512];
+            int fmt, dest;
+            own[k] = malloc(strlen(spec) + 16);
+            bad = !own[k] || fs_wire_dest_parse(spec, &fmt, &dest, target, sizeof target, e,
+                                                sizeof e);
+            if (bad)
+                break;
+            sprintf(own[k], "--export '%s'", spec);
+            outs[k].what = own[k];
+            outs[k].path = dest == FS_DEST_FILE ? strdup(target) : NULL;
+            if (dest == FS_DEST_FILE && !outs[k].path)
+                bad = 1;
+            k++;
+        }
+    size_t xend = k;
+    for (size_t f = 0; !bad && f < nfix; f++, k++) {
+        own[k] = malloc(strlen(cfg->out) + strlen(fixed[f]) + 2);
+        if (!(bad = !own[k]))
+            sprintf(own[k], "%s/%s", cfg->out, fixed[f]);
+        outs[k] = (fs_outpath){own[k], what};
+    }
+    for (int i = 0; !bad && i < rc->nspecs; i++)
+        for (uint64_t r = 0; !bad && r < (cfg->records == 2 ? cfg->seeds : cfg->records == 1);
+             r++, k++) {
+            own[k] = malloc(strlen(recdir) + 64);
+            if (!(bad = !own[k]))
+                sprintf(own[k], "%s/p%d_r%d.csv", recdir, i, (int)r);
+            outs[k] = (fs_outpath){own[k], what};
+        }
+    /* stdout and UDP destinations are no file: leave them out */
+    size_t m = 0, mx = 0;
+    for (size_t i = 0; !bad && i < k; i++)
+        if (outs[i].path) {
+            mx += i < xend;
+            outs[m++] = outs[i];
+        }
+    int rcode = 0;
+    if (bad) {
+        snprintf(rc->err, sizeof rc->err, "out of memory");
+        rc->setup_status = 2;
+        rcode = -1;
+    } else if (fs_outpaths_check(traces, ntraces, outs, (int)m, (int)mx, rc->err,
+                                 sizeof rc->err)) {
+        rc->setup_status = 1;
+        rcode = -1;
+    }
+    /* the --export paths were copied: the first mx after compaction, the
+     * first xend before it (when something failed, nothing was moved) */
+    for (size_t i = 0; outs && i < (bad ? xend : mx); i++)
+        free((char *)outs[i].path);
+    for (size_t i = 0; own && i < n; i++)
+        free(own[i]);
+    free(outs);
+    free(own);
+    return rcode;
+}
+
 /* Compiles every pipeline's filter for every trace's link type before any
  * output is made, so a bad expression is a parameter error. */
 static int check_filters(runctx *rc)
@@ -2010,7 +2098,8 @@ int fs_run(const fs_run_cfg *cfg, const char *const *traces, int ntraces,
         free(rc);
         return 2;
     }
-    if (setup_runs(rc) || setup_truth_cache(rc, traces, ntraces)) {
+    if (check_out_paths(rc, traces, ntraces) || setup_runs(rc) ||
+        setup_truth_cache(rc, traces, ntraces)) {
         fprintf(stderr, "flowsim%s: %s\n", rc->setup_status == 1 ? " run" : "", rc->err);
         status = rc->setup_status;
         free_runs(rc);
