@@ -25,6 +25,8 @@
 #include "eval.h"
 #include "export.h"
 #include "ftab.h"
+#include "jsonutf8.h"
+#include "outpaths.h"
 #include "reader.h"
 #include "rng.h"
 #include "sampler.h"
@@ -1065,6 +1067,26 @@ static void no_tmpfile(runctx *rc, int err)
         snprintf(rc->err, sizeof rc->err, "cannot create a temporary file: %s", strerror(err));
 }
 
+/* Memory ran out while pipeline-replicate r (0-based) was being set up:
+ * say how many there are and the least each holds before any packet (its
+ * run slot and its meter's state; the evaluation and the flow tables come
+ * on top as flows arrive). */
+static void no_memory_for_runs(runctx *rc, size_t r)
+{
+    size_t each = sizeof *rc->runs, most = 0;
+    for (int i = 0; i < rc->nspecs; i++)
+        if (rc->specs[i].algo->state_size > most)
+            most = rc->specs[i].algo->state_size;
+    each += most;
+    snprintf(rc->err, sizeof rc->err,
+             "out of memory setting up pipeline-replicate %zu of %zu (%d pipeline%s x %llu "
+             "seeds): each holds at least %zu KB before any packet, %.2g GB for all of them, "
+             "more as flows arrive; run fewer replicates per run (flowsim sweep splits them)",
+             r + 1, rc->nruns, rc->nspecs, rc->nspecs == 1 ? "" : "s",
+             (unsigned long long)rc->cfg->seeds, (each + 1023) / 1024,
+             (double)each * (double)rc->nruns / 1e9);
+}
+
 static int setup_runs(runctx *rc)
 {
     fs_fdlimit_raise();
@@ -1072,7 +1094,8 @@ static int setup_runs(runctx *rc)
     rc->nruns = (size_t)rc->nspecs * cfg->seeds;
     rc->runs = calloc(rc->nruns, sizeof *rc->runs);
     if (!rc->runs) {
-        snprintf(rc->err, sizeof rc->err, "out of memory");
+        no_memory_for_runs(rc, 0);
+        rc->nruns = 0;   /* nothing for free_runs to walk */
         return -1;
     }
     for (int i = 0; i < rc->nspecs; i++)
@@ -1114,7 +1137,7 @@ static int setup_runs(runctx *rc)
             }
             u->state = calloc(1, u->spec->algo->state_size);
             if (!u->rng || !u->state) {
-                snprintf(rc->err, sizeof rc->err, "out of memory");
+                no_memory_for_runs(rc, r);
                 return -1;
             }
             if (obs_init(rc, u, rc->err, sizeof rc->err)) {
@@ -1140,7 +1163,7 @@ static int setup_runs(runctx *rc)
             for (int j = 0; j < u->spec->nstages; j++)
                 evc.no_var |= u->spec->stages[j].stage->reweights;
             if (fs_eval_init(&u->ev, &evc, &rc->truth[u->kc], u->seed, u->rows, prefix)) {
-                snprintf(rc->err, sizeof rc->err, "out of memory");
+                no_memory_for_runs(rc, r);
                 return -1;
             }
             fs_estimand est[FS_Q__COUNT];
@@ -1170,7 +1193,7 @@ static int setup_runs(runctx *rc)
                 sr->stage = u->spec->stages[j].stage;
                 sr->state = calloc(1, sr->stage->state_size ? sr->stage->state_size : 1);
                 if (!sr->state) {
-                    snprintf(rc->err, sizeof rc->err, "out of memory");
+                    no_memory_for_runs(rc, r);
                     return -1;
                 }
                 fs_stage_env senv = {u->rng, next, next_ctx, stage_estimate, u};
@@ -1774,7 +1797,9 @@ static int write_manifest(runctx *rc, int argc, char **argv)
     json_object_object_add(m, "pipelines", pl);
     char path[4400];
     snprintf(path, sizeof path, "%s/manifest.json", rc->cfg->out);
-    int r = json_object_to_file_ext(path, m, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED);
+    /* file names and parameters may hold any bytes: valid UTF-8 (jsonutf8.h) */
+    int r = fs_json_utf8(m) < 0 ||
+            json_object_to_file_ext(path, m, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED);
     json_object_put(m);
     if (r) {
         snprintf(rc->err, sizeof rc->err, "%s: cannot write", path);
@@ -1869,11 +1894,14 @@ static void summary(runctx *rc)
     free(x);
 }
 
+/* Frees every pipeline-replicate, also after setup_runs failed part way:
+ * the runs not reached are all zero (no spec, no state), a run reached in
+ * part has NULL for what it did not get. */
 static void free_runs(runctx *rc)
 {
-    for (size_t r = 0; r < rc->nruns; r++) {
+    for (size_t r = 0; rc->runs && r < rc->nruns; r++) {
         prun *u = &rc->runs[r];
-        if (u->state && u->spec->algo->destroy && u->spec)
+        if (u->state && u->spec && u->spec->algo->destroy)
             u->spec->algo->destroy(u->state);
         free(u->state);
         for (int j = 0; j < u->nstages; j++) {
@@ -1900,6 +1928,93 @@ static void free_runs(runctx *rc)
     for (int kc = 0; kc < KC__COUNT; kc++)
         if (rc->truth_used[kc])
             fs_truth_free(&rc->truth[kc]);
+}
+
+/* No file the run writes may be an input trace, and no two --export files
+ * one file (outpaths.h): the --export files, then what --out gets. Called
+ * once --out and its records folder exist, before anything is written. */
+static int check_out_paths(runctx *rc, const char *const *traces, int ntraces)
+{
+    const fs_run_cfg *cfg = rc->cfg;
+    char recdir[4400];
+    snprintf(recdir, sizeof recdir, "%s/records", cfg->out);
+    if (cfg->records && mkdir_p(recdir)) {
+        snprintf(rc->err, sizeof rc->err, "%s: cannot create: %s", recdir, strerror(errno));
+        rc->setup_status = 2;
+        return -1;
+    }
+    static const char *const fixed[] = {"results.csv", "results.csv.tmp", "manifest.json",
+                                        "timeseries.csv"};
+    size_t nfix = sizeof fixed / sizeof fixed[0], nrec = 0, nexp = 0;
+    for (int i = 0; i < rc->nspecs; i++) {
+        nexp += (size_t)rc->specs[i].nexports;
+        nrec += cfg->records == 2 ? (size_t)cfg->seeds : cfg->records == 1;
+    }
+    size_t n = nexp + nfix + nrec;
+    fs_outpath *outs = calloc(n, sizeof *outs);
+    char **own = calloc(n, sizeof *own);   /* the strings made here */
+    char what[4400];
+    snprintf(what, sizeof what, "--out %s", cfg->out);
+    int bad = !outs || !own;
+    size_t k = 0;
+    for (int i = 0; !bad && i < rc->nspecs; i++)
+        for (int j = 0; !bad && j < rc->specs[i].nexports; j++) {
+            const char *spec = rc->specs[i].exports[j];
+            char target[4096], e[512];
+            int fmt, dest;
+            own[k] = malloc(strlen(spec) + 16);
+            bad = !own[k] || fs_wire_dest_parse(spec, &fmt, &dest, target, sizeof target, e,
+                                                sizeof e);
+            if (bad)
+                break;
+            sprintf(own[k], "--export '%s'", spec);
+            outs[k].what = own[k];
+            outs[k].path = dest == FS_DEST_FILE ? strdup(target) : NULL;
+            if (dest == FS_DEST_FILE && !outs[k].path)
+                bad = 1;
+            k++;
+        }
+    size_t xend = k;
+    for (size_t f = 0; !bad && f < nfix; f++, k++) {
+        own[k] = malloc(strlen(cfg->out) + strlen(fixed[f]) + 2);
+        if (!(bad = !own[k]))
+            sprintf(own[k], "%s/%s", cfg->out, fixed[f]);
+        outs[k] = (fs_outpath){own[k], what};
+    }
+    for (int i = 0; !bad && i < rc->nspecs; i++)
+        for (uint64_t r = 0; !bad && r < (cfg->records == 2 ? cfg->seeds : cfg->records == 1);
+             r++, k++) {
+            own[k] = malloc(strlen(recdir) + 64);
+            if (!(bad = !own[k]))
+                sprintf(own[k], "%s/p%d_r%d.csv", recdir, i, (int)r);
+            outs[k] = (fs_outpath){own[k], what};
+        }
+    /* stdout and UDP destinations are no file: leave them out */
+    size_t m = 0, mx = 0;
+    for (size_t i = 0; !bad && i < k; i++)
+        if (outs[i].path) {
+            mx += i < xend;
+            outs[m++] = outs[i];
+        }
+    int rcode = 0;
+    if (bad) {
+        snprintf(rc->err, sizeof rc->err, "out of memory");
+        rc->setup_status = 2;
+        rcode = -1;
+    } else if (fs_outpaths_check(traces, ntraces, outs, (int)m, (int)mx, rc->err,
+                                 sizeof rc->err)) {
+        rc->setup_status = 1;
+        rcode = -1;
+    }
+    /* the --export paths were copied: the first mx after compaction, the
+     * first xend before it (when something failed, nothing was moved) */
+    for (size_t i = 0; outs && i < (bad ? xend : mx); i++)
+        free((char *)outs[i].path);
+    for (size_t i = 0; own && i < n; i++)
+        free(own[i]);
+    free(outs);
+    free(own);
+    return rcode;
 }
 
 /* Compiles every pipeline's filter for every trace's link type before any
@@ -1988,7 +2103,8 @@ int fs_run(const fs_run_cfg *cfg, const char *const *traces, int ntraces,
         free(rc);
         return 2;
     }
-    if (setup_runs(rc) || setup_truth_cache(rc, traces, ntraces)) {
+    if (check_out_paths(rc, traces, ntraces) || setup_runs(rc) ||
+        setup_truth_cache(rc, traces, ntraces)) {
         fprintf(stderr, "flowsim%s: %s\n", rc->setup_status == 1 ? " run" : "", rc->err);
         status = rc->setup_status;
         free_runs(rc);

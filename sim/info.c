@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <json-c/json.h>
+#include "jsonutf8.h"
 #include "engine.h"
 #include "ftab.h"
 #include "reader.h"
@@ -118,6 +119,7 @@ int fs_info(const char *const *traces, int ntraces, int json)
     kv(o, f, "flows_other", (long long)fl[3]);
     kv(o, f, "flows_bidir", (long long)bi.n);
     if (o) {
+        fs_json_utf8(o);   /* valid UTF-8 whatever the file names (jsonutf8.h) */
         printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
         json_object_put(o);
     }

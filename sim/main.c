@@ -61,7 +61,8 @@ static void usage(FILE *f)
         "                             (datagrams exactly as export_bytes_<fmt> counts them; v5\n"
         "                             carries no IPv6), jsonl or csv; DEST udp://HOST:PORT,\n"
         "                             udp://[IPv6]:PORT, file:PATH or - (stdout, no summary\n"
-        "                             table), e.g. -m netflow --export ipfix:udp://127.0.0.1:4739\n");
+        "                             table), e.g. -m netflow --export ipfix:udp://127.0.0.1:4739;\n"
+        "                             a file that is an input trace or another output is refused\n");
     fprintf(f,
         "\nOutputs in --out: manifest.json, results.csv (tidy: pipeline,algorithm,params,\n"
         "replicate,seed,bin,aggregate,key,metric,value,estimand; flowsim metrics), timeseries.csv,\n"

@@ -1341,6 +1341,11 @@ static void file_finish_sha(fs_file *f)
  * computed without overflow. pcapng can hold far larger values. */
 #define FS_TS_MAX_S ((INT64_C(1) << 62) / FS_NS_PER_S - 5)
 
+/* The sub-second field of a record may hold up to this many seconds' worth
+ * (a malformed file: the excess adds to the seconds); more, or a negative
+ * value, is refused. */
+#define FS_TS_MAX_SUBSEC_S 5
+
 /* pcap timestamp (ns precision: tv_usec holds nanoseconds, possibly more
  * than a second's worth in a malformed file, which adds on) to fs_ns;
  * INT64_MIN if outside the accepted range. */
@@ -1348,7 +1353,7 @@ static fs_ns ts_to_ns(const struct timeval *tv)
 {
     int64_t s = (int64_t)tv->tv_sec;
     if (s <= -FS_TS_MAX_S || s >= FS_TS_MAX_S || tv->tv_usec < 0 ||
-        tv->tv_usec > 5 * FS_NS_PER_S)
+        tv->tv_usec > FS_TS_MAX_SUBSEC_S * FS_NS_PER_S)
         return INT64_MIN;
     return s * FS_NS_PER_S + (int64_t)tv->tv_usec;
 }
@@ -1427,9 +1432,23 @@ static int file_fill(fs_reader *r, int i, fs_pkt *out, char *err, size_t errlen)
         fs_ns ts = ts_to_ns(&h->ts);
         if (ts == INT64_MIN) {
             f->state = F_FAILED;
-            seterr(err, errlen, "%s: frame %" PRIu64 ": timestamp %lld s is outside the range "
-                   "flowsim accepts (within %lld s of the epoch: 1854 to 2116)", f->path,
-                   f->info.frames, (long long)h->ts.tv_sec, (long long)FS_TS_MAX_S);
+            int64_t sec = (int64_t)h->ts.tv_sec;
+            if (sec > -FS_TS_MAX_S && sec < FS_TS_MAX_S) {
+                /* the seconds are fine: the sub-second field is not. It is
+                 * shown in nanoseconds as read (a microsecond field times
+                 * 1000; read as libpcap does: signed in a file of this
+                 * machine's byte order, unsigned in a swapped one), so that
+                 * libpcap's records and flowsim's give the same message */
+                seterr(err, errlen, "%s: frame %" PRIu64 ": sub-second part of the timestamp, "
+                       "%lld ns, is out of range (0 to %lld ns: up to %d s, the excess over a "
+                       "second adding to the seconds)", f->path, f->info.frames,
+                       (long long)h->ts.tv_usec,
+                       (long long)(FS_TS_MAX_SUBSEC_S * FS_NS_PER_S), FS_TS_MAX_SUBSEC_S);
+            } else {
+                seterr(err, errlen, "%s: frame %" PRIu64 ": timestamp %lld s is outside the "
+                       "range flowsim accepts (within %lld s of the epoch: 1854 to 2116)",
+                       f->path, f->info.frames, (long long)sec, (long long)FS_TS_MAX_S);
+            }
             return -1;
         }
         if (f->have_prev && ts < f->prev_ts) {

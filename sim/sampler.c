@@ -26,29 +26,33 @@ static uint64_t geometric_skip(gsl_rng *r, double q)
     return k >= 1.8e19 ? UINT64_MAX : (uint64_t)k;
 }
 
-static int cmp_u64(const void *a, const void *b)
+/* A whole number uniform on [0, m), m >= 1, without modulo bias: draws
+ * below 2^64 mod m are rejected (fewer than one in 2^14 for m <= 2^50). */
+static uint64_t uniform_below(gsl_rng *r, uint64_t m)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
+    uint64_t reject = (0 - m) % m;   /* 2^64 mod m */
+    for (;;) {
+        uint64_t x = fs_rng_u64(r);
+        if (x >= reject)
+            return x % m;
+    }
 }
 
-static void window_draw(fs_sampler *s)
+/* Window selection, n of each block of N, by selection sampling (Knuth,
+ * TAOCP vol. 2, 3.4.2, Algorithm S): the packet at position pos of its block
+ * is taken with probability (picks left) / (positions left). Every n-subset
+ * of the block is then equally likely, the block gets exactly n, and each
+ * packet costs one draw and no memory, whatever n and N are. */
+static int window_take(fs_sampler *s)
 {
-    /* n distinct positions of 0..N-1, uniformly (Floyd's algorithm would
-     * avoid the array, but n is small and sorting keeps it simple). */
-    uint64_t k = 0;
-    while (k < s->n) {
-        uint64_t c = (uint64_t)(gsl_rng_uniform(s->rng) * (double)s->N);
-        if (c >= s->N)
-            c = s->N - 1;
-        int dup = 0;
-        for (uint64_t i = 0; i < k; i++)
-            if (s->picks[i] == c) { dup = 1; break; }
-        if (!dup)
-            s->picks[k++] = c;
+    uint64_t left = s->N - s->pos, want = s->n - s->npick;
+    int take = want > 0 && uniform_below(s->rng, left) < want;
+    s->npick += (uint64_t)take;
+    if (++s->pos == s->N) {
+        s->pos = 0;
+        s->npick = 0;
     }
-    qsort(s->picks, (size_t)s->n, sizeof *s->picks, cmp_u64);
-    s->npick = 0;
+    return take;
 }
 
 int fs_sampler_init(fs_sampler *s, int mode, double rate, uint64_t n, gsl_rng *rng,
@@ -86,13 +90,6 @@ int fs_sampler_init(fs_sampler *s, int mode, double rate, uint64_t n, gsl_rng *r
             s->skip = (uint64_t)(gsl_rng_uniform(rng) * (double)s->N);
             if (s->skip >= s->N)
                 s->skip = s->N - 1;
-        } else {
-            s->picks = malloc((size_t)n * sizeof *s->picks);
-            if (!s->picks) {
-                snprintf(err, errlen, "out of memory");
-                return -1;
-            }
-            window_draw(s);
         }
     } else if (mode == FS_SAMP_RANDOM) {
         s->skip = geometric_skip(rng, rate);
@@ -105,8 +102,7 @@ int fs_sampler_init(fs_sampler *s, int mode, double rate, uint64_t n, gsl_rng *r
 
 void fs_sampler_free(fs_sampler *s)
 {
-    free(s->picks);
-    s->picks = NULL;
+    (void)s;   /* holds no memory; kept so that every init has its free */
 }
 
 int fs_sampler_take_slow(fs_sampler *s, const fs_pkt *p)
@@ -118,16 +114,8 @@ int fs_sampler_take_slow(fs_sampler *s, const fs_pkt *p)
     case FS_SAMP_SYSTEMATIC:
         s->skip = s->N - 1;
         return 1;
-    case FS_SAMP_WINDOW: {
-        int take = s->npick < s->n && s->picks[s->npick] == s->pos;
-        if (take)
-            s->npick++;
-        if (++s->pos == s->N) {
-            s->pos = 0;
-            window_draw(s);
-        }
-        return take;
-    }
+    case FS_SAMP_WINDOW:
+        return window_take(s);
     case FS_SAMP_HASH: {
         /* invariant fields: they do not change from hop to hop */
         struct {

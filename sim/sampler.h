@@ -7,7 +7,9 @@
  *               selected packet ~ Geometric(1/N), the same distribution as a
  *               coin per packet at a fraction of the cost;
  *   window      random n-of-N: n packets chosen without replacement in each
- *               consecutive block of N;
+ *               consecutive block of N, by selection sampling (each packet
+ *               taken with probability picks left / packets left in its
+ *               block), so one draw per packet and no memory for any n, N;
  *   hash        hash-based selection on invariant header fields (addresses,
  *               protocol, ports, IPv4 identification, IP total length) with a
  *               per-replicate hash seed; selects the packet when the hash
@@ -32,8 +34,7 @@ typedef struct fs_sampler {
     uint64_t N, n;        /* block size and picks per block (window/systematic) */
     uint64_t skip;        /* random/systematic: packets to skip before next pick */
     uint64_t pos;         /* window: position in the current block        */
-    uint64_t *picks;      /* window: sorted picked positions of this block */
-    uint64_t npick;       /* window: next pick index                      */
+    uint64_t npick;       /* window: packets taken so far in this block   */
     uint64_t hash_seed, hash_limit;
     gsl_rng *rng;
 } fs_sampler;

@@ -51,6 +51,7 @@
 #include "dcache.h"
 #include "engine.h"
 #include "fdlimit.h"
+#include "jsonutf8.h"
 #include "rng.h"
 
 #define SW_MAX_POINTS   1000000
@@ -2380,6 +2381,7 @@ static int collect(const fs_sweep *sw, const char *out, int argc, char **argv)
     json_object_object_add(m, "points", pts);
     json_object_object_add(m, "pass_manifests", mans);
     json_object_object_add(m, "status", jstr(bad ? "incomplete" : "complete"));
+    bad |= fs_json_utf8(m) < 0;   /* valid UTF-8 whatever the names (jsonutf8.h) */
     bad |= json_object_to_file_ext(mp, m, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED) != 0;
     json_object_put(m);
     json_object_put(first_man);

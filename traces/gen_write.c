@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "jsonutf8.h"
 #include "rng.h"
 
 /* With snaplen=0 each frame is cut after its transport header; the file
@@ -101,7 +102,8 @@ static int write_sidecar(const fs_gen_params *p, uint64_t seed, const char *prof
         rc = -1;
     } else {
         snprintf(jpath, n, "%s%s", path, SIDECAR_SUFFIX);
-        if (json_object_to_file_ext(jpath, root, JSON_C_TO_STRING_PRETTY |
+        if (fs_json_utf8(root) < 0 ||   /* valid UTF-8 whatever the file name */
+            json_object_to_file_ext(jpath, root, JSON_C_TO_STRING_PRETTY |
                                     JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)) {
             snprintf(err, errlen, "%s: cannot write the sidecar: %s", jpath,
                      json_util_get_last_err());

@@ -93,6 +93,9 @@ ghdr 65535 1; rhdr 1 0 0 0; out caplen0.pcap                                  # 
 ghdr 0xffffffff 1; rec 1; out snaplen_huge.pcap                               # snaplen 2^32 - 1
 ghdr 0 1; rec 1; out snaplen0.pcap                                            # snaplen 0
 ghdr 65535 1; rhdr 1 2000000 $FL $FL; x "$FRAME"; out usec_overflow.pcap     # 2e6 microseconds
+ghdr 65535 1; rhdr 1 6000000 $FL $FL; x "$FRAME"; out usec_6e6.pcap          # 6e6 microseconds: beyond 5 s
+ghdr_be 65535 1; rhdr_be 1 0xffffffff $FL $FL; x "$FRAME"; out usec_max_be.pcap  # 2^32 - 1 microseconds
+ghdr 65535 1 0xa1b23c4d; rhdr 1 0xffffffff $FL $FL; x "$FRAME"; out nsec_max.pcap  # 2^32 - 1 ns: -1 as libpcap reads it
 ghdr 65535 1; rhdr 0xffffffff 999999 $FL $FL; x "$FRAME"; rec 1; out ts_backwards.pcap  # -1 s (ts_sec is signed), then 1 s
 ghdr 65535 1; rec 1; rec 0x7fffffff; out gap_68_years.pcap         # two packets, 1970 and 2038
 
