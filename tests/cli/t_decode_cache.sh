@@ -76,20 +76,7 @@ case "$(src o5)" in "$(sha256sum a.pcap | cut -d' ' -f1) decoded-trace cache (th
 # sample catches it, the new packets are read (results equal a run without
 # the cache on the new contents) and the manifest has the new file's sha256
 cp a.pcap a0.pcap
-$PY - <<'PYEOF'
-d = bytearray(open('a0.pcap', 'rb').read())
-off, last = 24, None   # the last IPv4 frame on Ethernet of >= 100 bytes
-while off + 16 <= len(d):
-    cap = int.from_bytes(d[off + 8:off + 12], 'little')
-    p = off + 16 + 14
-    if cap >= 14 + 20 and d[off + 28:off + 30] == b'\x08\x00' and d[p] >> 4 == 4 and \
-       int.from_bytes(d[p + 2:p + 4], 'big') >= 100:
-        last = p
-    off += 16 + cap
-assert last is not None
-d[last + 2:last + 4] = (int.from_bytes(d[last + 2:last + 4], 'big') - 1).to_bytes(2, 'big')
-open('a1.pcap', 'wb').write(d)
-PYEOF
+$PY "$ROOT/tests/cli/shrink_last_ipv4.py" a0.pcap a1.pcap
 touch -r a.pcap stamp
 cat a1.pcap > a.pcap; touch -r stamp a.pcap
 run rw0 off || bad "reference run on the rewritten pcap failed"

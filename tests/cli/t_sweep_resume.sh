@@ -102,20 +102,7 @@ check_rerun kp "$(ls kp/points | wc -l)"
 # is reused and no cache replays the old packets; the rerun equals a fresh
 # sweep (new directory, empty cache) of the new contents
 PY=python3; [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
-$PY - <<'PYEOF'
-d = bytearray(open('bb.pcap', 'rb').read())
-off, last = 24, None   # the last IPv4 frame on Ethernet of >= 100 bytes
-while off + 16 <= len(d):
-    cap = int.from_bytes(d[off + 8:off + 12], 'little')
-    p = off + 16 + 14
-    if cap >= 14 + 20 and d[off + 28:off + 30] == b'\x08\x00' and d[p] >> 4 == 4 and \
-       int.from_bytes(d[p + 2:p + 4], 'big') >= 100:
-        last = p
-    off += 16 + cap
-assert last is not None, "no IPv4 frame"
-d[last + 2:last + 4] = (int.from_bytes(d[last + 2:last + 4], 'big') - 1).to_bytes(2, 'big')
-open('bb1.pcap', 'wb').write(d)
-PYEOF
+$PY "$ROOT/tests/cli/shrink_last_ipv4.py" bb.pcap bb1.pcap
 touch -r bb.pcap stamp; cat bb1.pcap > bb.pcap; touch -r stamp bb.pcap
 "$FLOWSIM" sweep k.ini "${opts[@]}" --out ref > rw.log 2>&1 || bad "sweep after the in-place rewrite failed: $(cat rw.log)"
 grep -q "8 points (0 done before)" rw.log || bad "in-place rewrite: finished points reused: $(head -n 1 rw.log)"

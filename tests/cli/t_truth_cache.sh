@@ -118,22 +118,7 @@ cp good.bin "$F1"
 # gives the old sha256, the cached truth is the old trace's. The reader's hash
 # of this pass must catch it: exit 2, one line, no results.csv; and the next
 # run must compute the right truth.
-$PY - <<'EOF'
-d = bytearray(open('trace.pcap', 'rb').read())
-# the last IPv4 frame on Ethernet of >= 100 bytes: its IP total length - 1,
-# so true_bytes changes by one
-off, last = 24, None
-while off + 16 <= len(d):
-    cap = int.from_bytes(d[off + 8:off + 12], 'little')
-    p = off + 16 + 14
-    if cap >= 14 + 20 and d[off + 28:off + 30] == b'\x08\x00' and d[p] >> 4 == 4 and \
-       int.from_bytes(d[p + 2:p + 4], 'big') >= 100:
-        last = p
-    off += 16 + cap
-assert last is not None, "no IPv4 frame"
-d[last + 2:last + 4] = (int.from_bytes(d[last + 2:last + 4], 'big') - 1).to_bytes(2, 'big')
-open('changed.pcap', 'wb').write(d)
-EOF
+$PY "$ROOT/tests/cli/shrink_last_ipv4.py" trace.pcap changed.pcap
 cp trace.pcap orig.pcap; touch -r trace.pcap orig.pcap
 touch -r trace.pcap stamp
 cat changed.pcap > trace.pcap      # same inode
