@@ -75,6 +75,22 @@ static long peak_growth(long base)
     return hwm - base;
 }
 
+/* Runs one trace through one pipeline with run options opts (th_run) and
+ * checks that the run succeeds and the peak memory grows by less than
+ * RSS_GROWTH_MAX_KB. */
+static void run_bounded(const char *trace, const char *spec, const char *opts, char *out,
+                        size_t n)
+{
+    const char *traces[] = {trace};
+    long base = peak_reset();
+    int rc = th_run(traces, 1, &spec, 1, opts, out, n);
+    long grew = peak_growth(base);
+    CHECK_EQ_I(rc, 0);
+    CHECK(grew < RSS_GROWTH_MAX_KB);
+    if (grew >= RSS_GROWTH_MAX_KB)
+        fprintf(stderr, "  peak grew by %ld KiB\n", grew);
+}
+
 static double metric1(const char *dir, const char *bin, const char *agg, const char *metric)
 {
     double v = NAN;
@@ -98,15 +114,7 @@ TEST(binspan_day_apart)
     CHECK_EQ_I(pcapw_put(w, FS_NS_PER_S / 2, &s), 0);
     CHECK_EQ_I(pcapw_put(w, FS_NS_PER_S / 2 + day, &s), 0);
     CHECK_EQ_I(pcapw_close(w), 0);
-    const char *traces[] = {path};
-    const char *specs[] = {"sample-and-hold"};
-    long base = peak_reset();
-    int rc = th_run(traces, 1, specs, 1, "bin=1s,seeds=1,records=none", out, sizeof out);
-    long grew = peak_growth(base);
-    CHECK_EQ_I(rc, 0);
-    CHECK(grew < RSS_GROWTH_MAX_KB);
-    if (grew >= RSS_GROWTH_MAX_KB)
-        fprintf(stderr, "  peak grew by %ld KiB\n", grew);
+    run_bounded(path, "sample-and-hold", "bin=1s,seeds=1,records=none", out, sizeof out);
     /* the record holds both packets (the first creates the entry with
      * probability 1 - (1 - p)^1028, near 1 at the default p): the bins'
      * shares add up to its estimate, whichever bins hold them */
@@ -127,18 +135,9 @@ TEST(binspan_day_apart)
  * own were the spans' shares not kept apart from the bins. */
 TEST(binspan_bittorrent_10ms)
 {
-    const char *traces[] = {BITTORRENT};
-    const char *specs[] = {"netflow"};
     char out[128];
-    long base = peak_reset();
-    int rc = th_run(traces, 1, specs, 1,
-                    "bin=10ms,seeds=1,records=none,bin_rows=none,partial_close=0", out,
-                    sizeof out);
-    long grew = peak_growth(base);
-    CHECK_EQ_I(rc, 0);
-    CHECK(grew < RSS_GROWTH_MAX_KB);
-    if (grew >= RSS_GROWTH_MAX_KB)
-        fprintf(stderr, "  peak grew by %ld KiB\n", grew);
+    run_bounded(BITTORRENT, "netflow",
+                "bin=10ms,seeds=1,records=none,bin_rows=none,partial_close=0", out, sizeof out);
     /* NetFlow counts every packet: the shares add up to the truth */
     double tb = metric1(out, "all", "total", "true_bytes");
     double eb = metric1(out, "all", "total", "est_bytes");
@@ -168,16 +167,7 @@ TEST(binspan_10us)
             CHECK_EQ_I(pcapw_put(w, len / (PKTS - 1) * i + f * FS_NS_PER_MS / 8, &s), 0);
         }
     CHECK_EQ_I(pcapw_close(w), 0);
-    const char *traces[] = {path};
-    const char *specs[] = {"netflow"};
-    long base = peak_reset();
-    int rc = th_run(traces, 1, specs, 1, "bin=10us,seeds=1,records=none,bin_rows=none", out,
-                    sizeof out);
-    long grew = peak_growth(base);
-    CHECK_EQ_I(rc, 0);
-    CHECK(grew < RSS_GROWTH_MAX_KB);
-    if (grew >= RSS_GROWTH_MAX_KB)
-        fprintf(stderr, "  peak grew by %ld KiB\n", grew);
+    run_bounded(path, "netflow", "bin=10us,seeds=1,records=none,bin_rows=none", out, sizeof out);
     double tb = metric1(out, "all", "total", "true_bytes");
     double eb = metric1(out, "all", "total", "est_bytes");
     CHECK_EQ_I(tb, FLOWS * PKTS * 140);
